@@ -1,0 +1,18 @@
+"""Every model, imported once so that the metadata (and Alembic) sees all tables."""
+
+from datapass.accounts.models import Membership, Organization, Role, User
+from datapass.authorizations.models import Authorization
+from datapass.lifecycle.models import Event
+from datapass.requests.models import AuthorizationRequest, Document, Message
+
+__all__ = [
+    "Authorization",
+    "AuthorizationRequest",
+    "Document",
+    "Event",
+    "Membership",
+    "Message",
+    "Organization",
+    "Role",
+    "User",
+]
