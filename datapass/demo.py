@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from datapass.accounts.models import Membership, Organization, Role, User
 from datapass.catalog import all_definitions
 from datapass.extensions import db
 from datapass.lifecycle import services
+from datapass.requests.blocks import CONTACTS, contact_from_user
+from workflows.loader import Definition
 
 DEMO_DOMAIN = "demo.datapass.fr"
 
@@ -54,12 +58,16 @@ def _short(definition_id: str) -> str:
     return definition_id.removeprefix("api_").replace("_", "-")
 
 
-def _contacts(user: User) -> dict[str, str]:
-    from datapass.requests.blocks import CONTACTS, contact_from_user
-
-    data: dict[str, str] = {}
+def complete_request_data(definition: Definition, user: User) -> dict[str, Any]:
+    """Data that fills every block of `definition`, the user being every contact."""
+    data: dict[str, Any] = dict(COMPLETE_DATA)
     for prefix in CONTACTS:
         data.update(contact_from_user(prefix, user))
+    chosen = {s.value for s in definition.scopes if s.included}
+    chosen |= {s.value for s in definition.grantable_scopes[:2]}
+    data["scopes"] = [s.value for s in definition.scopes if s.value in chosen]
+    if definition.volumes:
+        data["volumetrie_approximative"] = definition.volumes[0]
     return data
 
 
@@ -117,8 +125,5 @@ def _demo_requests(applicant: User, organization: Organization) -> None:
     services.save_step(draft, applicant, {"intitule": "Inscriptions au conservatoire"})
 
     submitted = services.start_request(applicant, particulier, organization)
-    data = dict(COMPLETE_DATA, **_contacts(applicant))
-    data["scopes"] = ["cnaf_quotient_familial", "msa_quotient_familial"]
-    data["volumetrie_approximative"] = particulier.volumes[0]
-    services.save_step(submitted, applicant, data)
+    services.save_step(submitted, applicant, complete_request_data(particulier, applicant))
     services.submit_request(submitted, applicant, terms_accepted=True, dpo_informed=True)
