@@ -37,6 +37,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (catalog_bp, accounts_bp, requests_bp, instruction_bp, authorizations_bp):
         app.register_blueprint(blueprint)
 
+    from datapass import oauth
+    from datapass.producers.views import bp as producers_bp
+
+    oauth.init_app(app)  # authorization server, signing keys, CSRF-exempt OAuth endpoints
+    app.register_blueprint(producers_bp)
+
     from datapass import cli, templating
 
     templating.init_app(app)

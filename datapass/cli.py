@@ -21,7 +21,7 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade_database(revision: str = "head") -> None:
+def upgrade_database(revision: str = "heads") -> None:
     """Bring the schema to `revision` with Alembic (never create_all: migrations are the truth)."""
     command.upgrade(alembic_config(), revision)
 
@@ -32,7 +32,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade", help="Upgrade the schema to the latest revision.")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     upgrade_database(revision)
@@ -71,6 +71,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(list_users)
+    from datapass.oauth.cli import rotate_signing_key
+
+    app.cli.add_command(rotate_signing_key)
 
 
 def _create_app():

@@ -42,8 +42,18 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # OAuth 2 credentials (datapass.oauth); the issuer defaults to the request's root URL.
+        "OAUTH_ISSUER": _env("OAUTH_ISSUER"),
+        "OAUTH_SECRET_HMAC_KEY": _env("OAUTH_SECRET_HMAC_KEY"),  # default: from SECRET_KEY
+        "OAUTH_SECRET_GRACE_PERIOD": int(_env("OAUTH_SECRET_GRACE_PERIOD", str(24 * 3600))),
+        "OAUTH_TOKEN_RATE_LIMIT": int(_env("OAUTH_TOKEN_RATE_LIMIT", "60")),  # per client, minute
+        "OAUTH_KEY_RELOAD_INTERVAL": float(_env("OAUTH_KEY_RELOAD_INTERVAL", "5")),
+        "OAUTH_PRODUCER_CACHE_TTL": float(_env("OAUTH_PRODUCER_CACHE_TTL", "5")),
     }
     config.update(overrides or {})
+    config.setdefault(
+        "OAUTH_KEY_DIR", _env("OAUTH_KEY_DIR") or str(Path(config["VAR_DIR"]) / "keys")
+    )
     config.setdefault("DEV_LOGIN", config["ENV_NAME"] in ("development", "testing"))
     # Uploads are checked one by one; this caps the whole body of one form post.
     config.setdefault(

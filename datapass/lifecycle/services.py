@@ -292,5 +292,8 @@ def approve_request(
         authorization=authorization,
         to_state="active",
     )
+    from datapass.oauth.services import issue_credential  # here: oauth imports this module
+
+    issue_credential(authorization, user)
     _flush()
     return authorization
