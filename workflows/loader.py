@@ -83,6 +83,9 @@ class Definition(_Strict):
         values = [s.value for s in self.scopes]
         if len(set(values)) != len(values):
             raise ValueError("scopes: a scope value is listed twice")
+        if any(s.included and s.disabled for s in self.scopes):
+            # An included scope is always granted: disabling it would make every request invalid.
+            raise ValueError("scopes: a scope cannot be both included and disabled")
         if "scopes" in self.blocks and not any(not s.disabled for s in self.scopes):
             raise ValueError("scopes: the 'scopes' block needs at least one grantable scope")
         if "volumes" in self.blocks and not self.volumes:
@@ -108,14 +111,35 @@ class Definition(_Strict):
 def _format_error(path: Path, error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(racine)"
-        lines.append(f"{path.name}: field '{field}': {item['msg']}")
+        field = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        if not field and item["type"] == "value_error":
+            # The cross-field checks of Definition start their message with the field's name.
+            field, _, message = str(item["ctx"]["error"]).partition(": ")
+        lines.append(f"{path.name}: field '{field or '(top level)'}': {message}")
     return "invalid definition " + "; ".join(lines)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice (PyYAML would keep the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def load_definition(path: Path) -> Definition:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"{path.name}: not valid UTF-8: {exc}") from exc
     except yaml.YAMLError as exc:
         raise DefinitionError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
@@ -35,6 +36,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from datapass.requests.documents import size_label
 from workflows.loader import Definition
 
 REQUIRED = "Ce champ est obligatoire."
@@ -93,12 +95,21 @@ class LegalForm(BlockForm):
         ],
         description="Sur Légifrance ou le site de votre organisation.",
     )
-    documents = MultipleFileField(
-        "Documents (PDF)",
-        description="Si le texte n'est pas en ligne : un ou plusieurs PDF, 10 Mo au plus chacun.",
-    )
+    documents = MultipleFileField("Documents (PDF)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limits are settings (DATAPASS_MAX_DOCUMENT_SIZE, DATAPASS_MAX_DOCUMENTS).
+        size = size_label(current_app.config["MAX_DOCUMENT_SIZE"])
+        count = current_app.config["MAX_DOCUMENTS"]
+        self.documents.description = (
+            f"Si le texte n'est pas en ligne : jusqu'à {count} documents PDF, "
+            f"{size} au plus chacun."
+        )
 
     def validate_cadre_juridique_url(self, field):
+        if field.errors:  # the URL validator already said so; one message is enough
+            return
         if field.data and not field.data.lower().startswith(("https://", "http://")):
             raise ValidationError("Indiquez une adresse web valide (https://…).")
 
@@ -149,7 +160,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ScopesForm(BlockForm):
-    scopes = MultiCheckboxField("Données demandées")
+    # Choices are checked by validate_scopes, with a French message naming no value.
+    scopes = MultiCheckboxField("Données demandées", validate_choice=False)
 
     def __init__(self, *args, definition: Definition, **kwargs):
         super().__init__(*args, definition=definition, **kwargs)
@@ -246,6 +258,7 @@ class VolumesForm(BlockForm):
     volumetrie_approximative = SelectField(
         "Nombre d'appels prévus par jour",
         coerce=int,
+        validate_choice=False,  # validate_volumetrie_approximative says it in French
         validators=[DataRequired(message="Choisissez une volumétrie.")],
     )
 
