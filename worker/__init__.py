@@ -1,0 +1,1 @@
+"""The Celery worker: relays the outbox and delivers emails and webhooks."""
