@@ -27,7 +27,7 @@ REQUEST_TRANSITIONS = [
         "trigger": "submit",
         "source": ["draft", "changes_requested"],
         "dest": "submitted",
-        "conditions": ["is_complete", "terms_accepted"],
+        "conditions": ["is_complete", "terms_accepted", "has_changes"],
     },
     {
         "trigger": "request_changes",
@@ -44,13 +44,35 @@ REQUEST_TRANSITIONS = [
         "unless": ["has_active_authorization"],
     },
     {"trigger": "revoke", "source": "validated", "dest": "revoked", "conditions": ["has_reason"]},
+    # Reopening: a validated request goes back to a draft while its authorization stays active;
+    # refusing or cancelling the reopening brings it back to "validated" (data restored).
+    {
+        "trigger": "reopen",
+        "source": "validated",
+        "dest": "draft",
+        "conditions": ["reopening_allowed"],
+    },
+    {
+        "trigger": "cancel_reopening",
+        "source": ["draft", "submitted", "changes_requested"],
+        "dest": "validated",
+        "conditions": ["is_reopening", "has_reason"],
+    },
+    {
+        "trigger": "refuse_reopening",
+        "source": "submitted",
+        "dest": "validated",
+        "conditions": ["is_reopening", "has_reason"],
+    },
 ]
 
-AUTHORIZATION_STATES = ["active", "obsolete", "revoked"]
+AUTHORIZATION_STATES = ["active", "obsolete", "revoked", "expired"]
 
 AUTHORIZATION_TRANSITIONS = [
     {"trigger": "revoke", "source": "active", "dest": "revoked", "conditions": ["has_reason"]},
     {"trigger": "deprecate", "source": "active", "dest": "obsolete"},
+    # The definition's authorization_lifetime_days ran out (checked by the service).
+    {"trigger": "expire", "source": "active", "dest": "expired"},
 ]
 
 # Why a guard said no, for the error message (French: it reaches the user as is).
@@ -62,6 +84,9 @@ GUARD_MESSAGES = {
     ),
     "has_reason": "un motif est obligatoire",
     "has_active_authorization": "une habilitation active est rattachée à cette demande",
+    "has_changes": "une réouverture ne peut être soumise sans aucune modification",
+    "reopening_allowed": "cette API ne permet pas de rouvrir une demande validée",
+    "is_reopening": "aucune réouverture n'est en cours sur cette demande",
 }
 
 
@@ -130,6 +155,10 @@ class RequestFlow(_Flow):
     terms_accepted: bool = True
     has_reason: bool = True
     has_active_authorization: bool = False
+    # Reopening facts; services always pass them (defaults let the moves through, as above).
+    has_changes: bool = True
+    reopening_allowed: bool = True
+    is_reopening: bool = True
 
     def __post_init__(self) -> None:
         self._build(REQUEST_STATES, REQUEST_TRANSITIONS)

@@ -22,6 +22,17 @@ EVENT_LABELS = {
     "revoke": "Demande révoquée",
     "message": "Message",
     "issue_authorization": "Habilitation délivrée",
+    "deprecate_authorization": "Habilitation remplacée par une nouvelle",
+    "revoke_authorization": "Habilitation révoquée",
+    "reopen": "Demande rouverte pour modification",
+    "cancel_reopening": "Réouverture annulée",
+    "refuse_reopening": "Modifications refusées (réouverture)",
+    "transfer": "Demande transférée",
+    "copy": "Demande copiée",
+    "start_production": "Demande de production commencée",
+    "expire": "Habilitation expirée",
+    "remind_expiry": "Rappel : habilitation bientôt expirée",
+    "remind_draft": "Rappel : brouillon inactif",
 }
 
 
@@ -42,6 +53,8 @@ class Event(db.Model):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # For "submit": {key: [before, after]} against the previous submission.
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # "api" when done through API v1 (datapass.api marks it), none from the web pages.
+    via: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     user: Mapped[User | None] = relationship(lazy="joined")

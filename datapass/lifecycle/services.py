@@ -19,6 +19,7 @@ from datapass.errors import CHANGED_MEANWHILE, Conflict, DomainError, Forbidden
 from datapass.extensions import db
 from datapass.lifecycle.models import Event
 from datapass.models_base import utcnow
+from datapass.notifications.outbox import queue_notifications
 from datapass.requests.blocks import incomplete_blocks
 from datapass.requests.documents import read_pdf, write_file
 from datapass.requests.models import AuthorizationRequest, Document, Message
@@ -67,6 +68,8 @@ def record_event(
         changes=changes,
     )
     db.session.add(event)
+    # The emails and webhooks this event calls for, committed with it (transactional outbox).
+    queue_notifications(event, request_obj, authorization)
     return event
 
 
@@ -119,6 +122,11 @@ def can_message(request_obj: AuthorizationRequest, user: User) -> bool:
 def start_request(user: User, definition: Definition, organization: Organization):
     """Create a draft for `definition`, on behalf of one of the user's organisations."""
     _ensure(user.is_member_of(organization.id), "Vous n'êtes pas membre de cette organisation.")
+    _ensure(
+        organization.is_active,
+        "Cet établissement est fermé selon le répertoire des entreprises : "
+        "il ne peut pas déposer de demande.",
+    )
     if not definition.public and definition.stage is None:
         raise Forbidden("Cette API n'est pas ouverte aux demandes.")
     request_obj = AuthorizationRequest(
@@ -182,6 +190,8 @@ def submit_request(
 ) -> Event:
     """Send the request to instruction; it must be complete and the terms accepted."""
     _ensure(request_obj.applicant_id == user.id, "Seul le demandeur peut soumettre la demande.")
+    from datapass.lifecycle import reopening  # here: it imports this module
+
     definition = get_definition(request_obj.definition_id)
     snapshot = dict(request_obj.data)
     snapshot["documents"] = [d.snapshot() for d in request_obj.documents]
@@ -192,6 +202,7 @@ def submit_request(
         changes=_changes_since(request_obj.submitted_data, snapshot),
         is_complete=not incomplete_blocks(definition, request_obj),
         terms_accepted=terms_accepted and dpo_informed,
+        has_changes=reopening.has_changes(request_obj),
     )
     request_obj.terms_accepted = request_obj.dpo_informed = True
     request_obj.submitted_data = snapshot
@@ -201,7 +212,11 @@ def submit_request(
 
 
 def archive_request(request_obj: AuthorizationRequest, user: User) -> Event:
+    from datapass.lifecycle import reopening  # here: it imports this module
+
     _ensure(request_obj.applicant_id == user.id, "Seul le demandeur peut archiver la demande.")
+    if reopening.is_reopening(request_obj):
+        raise Conflict("Une réouverture est en cours : annulez-la plutôt que d'archiver.")
     active = db.session.query(
         db.session.query(Authorization)
         .filter_by(request_id=request_obj.id, state="active")
@@ -251,6 +266,10 @@ def request_changes(
 def refuse_request(
     request_obj: AuthorizationRequest, user: User, reason: str, expected_version: int | None = None
 ) -> Event:
+    from datapass.lifecycle import reopening  # here: it imports this module
+
+    if reopening.is_reopening(request_obj):  # the previous data comes back, still validated
+        return reopening.refuse_reopening(request_obj, user, reason, expected_version)
     _decide(request_obj, user, expected_version)
     reason = (reason or "").strip()
     event = _fire(request_obj, user, "refuse", reason=reason, has_reason=bool(reason))
@@ -266,13 +285,25 @@ def approve_request(
     expected_version: int | None = None,
 ) -> Authorization:
     """Validate the request and issue an Authorization: a frozen snapshot of what was approved."""
+    from datapass.lifecycle import reopening  # here: it imports this module
+
     _decide(request_obj, user, expected_version)
     _fire(request_obj, user, "approve", reason=(message or "").strip() or None)
     request_obj.decided_at = utcnow()
+    _flush()  # a lost race is a clear conflict here, before the queries below autoflush it
+    reopening.close_reopening(request_obj, "approved")
     for previous in db.session.scalars(
         db.select(Authorization).filter_by(request_id=request_obj.id, state="active")
     ):
         previous.state = AuthorizationFlow(previous.state).fire("deprecate")
+        record_event(
+            "deprecate_authorization",
+            user,
+            request_obj=request_obj,
+            authorization=previous,
+            from_state="active",
+            to_state=previous.state,
+        )
     data = dict(request_obj.data)
     authorization = Authorization(
         request_id=request_obj.id,
