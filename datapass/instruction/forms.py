@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from datapass.requests.forms import FrenchForm
@@ -41,10 +49,25 @@ class QueueFilterForm(FrenchForm):
     definition = SelectField("API", validators=[Optional()])
     sort = SelectField(
         "Trier par",
-        choices=[
-            ("updated_desc", "Dernière mise à jour"),
-            ("submitted_asc", "Soumission la plus ancienne"),
-            ("created_desc", "Création la plus récente"),
-        ],
+        # A {value: label} mapping: WTForms 3.3 deprecates (value, label) tuples here.
+        choices={
+            "updated_desc": "Dernière mise à jour",
+            "submitted_asc": "Soumission la plus ancienne",
+            "created_desc": "Création la plus récente",
+        },
         validators=[Optional()],
     )
+    submitted_from = DateField("Déposée à partir du", validators=[Optional()])
+    submitted_to = DateField("Déposée jusqu'au", validators=[Optional()])
+    unread = BooleanField("Avec des messages non lus")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        start, end = self.submitted_from.data, self.submitted_to.data
+        if start and end and start > end:
+            self.submitted_to.errors = [
+                *self.submitted_to.errors,
+                "La date de fin doit suivre la date de début.",
+            ]
+            return False
+        return valid

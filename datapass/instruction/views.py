@@ -5,32 +5,36 @@ Reporters see the same pages read-only; deciding needs the instructor role on th
 
 from __future__ import annotations
 
-import math
-import re
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from werkzeug.datastructures import MultiDict
 
 from datapass import access
-from datapass.accounts.models import Organization, User
 from datapass.catalog import all_definitions, get_definition
 from datapass.extensions import db
+from datapass.instruction import queue as queue_pages
 from datapass.instruction.forms import DECISIONS, DecisionForm, QueueFilterForm
+from datapass.instruction.reads import mark_read, unread_counts
 from datapass.lifecycle import services
 from datapass.requests.blocks import BLOCKS
 from datapass.requests.forms import MessageForm
-from datapass.requests.models import STATE_LABELS, AuthorizationRequest
+from datapass.requests.models import STATE_LABELS
 from datapass.requests.views import authorizations, messages, timeline
 
 bp = Blueprint("instruction", __name__, url_prefix="/instruction")
 
-ID_SEARCH = re.compile(r"^\s*(?:[dD]|#|n°\s*)?(\d{1,12})\s*$")
-SORTS = {
-    "updated_desc": (AuthorizationRequest.updated_at.desc(), AuthorizationRequest.id.desc()),
-    "submitted_asc": (AuthorizationRequest.submitted_at.asc(), AuthorizationRequest.id.asc()),
-    "created_desc": (AuthorizationRequest.created_at.desc(), AuthorizationRequest.id.desc()),
-}
+SAVED_FILTERS = "instruction_queue_filters"
+FILTER_ARGS = ("q", "state", "definition", "submitted_from", "submitted_to", "unread", "sort")
 
 
 @bp.before_request
@@ -40,69 +44,118 @@ def _staff_only():
         abort(404)
 
 
-def _search(query, text: str):
-    match = ID_SEARCH.match(text)
-    if match:
-        return query.where(AuthorizationRequest.id == int(match.group(1)))
-    pattern = f"%{text.strip().lower()}%"
-    return query.where(
-        or_(
-            func.lower(AuthorizationRequest.data["intitule"].as_string()).like(pattern),
-            func.lower(AuthorizationRequest.data["description"].as_string()).like(pattern),
-            func.lower(Organization.name).like(pattern),
-            Organization.siret.like(pattern),
-            func.lower(User.email).like(pattern),
-        )
+def _queue_form() -> tuple[QueueFilterForm, bool]:
+    """The filter form from the URL, or the user's remembered filters (reset=1 forgets them)."""
+    args = request.args
+    restored = False
+    saved = session.get(SAVED_FILTERS)
+    if args.get("reset"):
+        session.pop(SAVED_FILTERS, None)
+        args = MultiDict()
+    elif (
+        saved
+        and saved.get("user") == current_user.id
+        and saved["args"]
+        and not any(k in args for k in FILTER_ARGS if k != "sort")
+    ):
+        args = MultiDict({**saved["args"], **args})
+        restored = True
+    visible = current_user.definitions_with("reporter")
+    definitions = [d for d in all_definitions().values() if visible is None or d.id in visible]
+    form = QueueFilterForm(args)
+    form.state.choices = [("", "Tous les états actifs")] + list(STATE_LABELS.items())
+    form.definition.choices = [("", "Toutes les API")] + [(d.id, d.name) for d in definitions]
+    return form, restored
+
+
+def _valid(field) -> bool:
+    return field.data not in (None, "", False) and not field.errors
+
+
+def _filters(form: QueueFilterForm) -> queue_pages.Filters:
+    """The filters of the fields without error (a field in error is shown, and ignored)."""
+    form.validate()
+    value = {name: form[name].data if _valid(form[name]) else None for name in FILTER_ARGS}
+    return queue_pages.Filters(
+        q=(value["q"] or "").strip(),
+        state=value["state"] or "",
+        definition=value["definition"] or "",
+        submitted_from=value["submitted_from"],
+        submitted_to=value["submitted_to"],
+        unread=bool(value["unread"]),
+        sort=value["sort"] or "updated_desc",
     )
+
+
+def _filter_args(form: QueueFilterForm) -> dict[str, str]:
+    """The valid filters as URL arguments, for links (pages, export) and to remember them."""
+    return {
+        name: "y" if form[name].data is True else str(form[name].data)
+        for name in FILTER_ARGS
+        if _valid(form[name])
+    }
 
 
 @bp.get("")
 def queue():
-    visible = current_user.definitions_with("reporter")
-    definitions = [d for d in all_definitions().values() if visible is None or d.id in visible]
-    form = QueueFilterForm(request.args)
-    form.state.choices = [("", "Tous les états actifs")] + list(STATE_LABELS.items())
-    form.definition.choices = [("", "Toutes les API")] + [(d.id, d.name) for d in definitions]
-    query = (
-        access.staff_requests(current_user)
-        .join(Organization, AuthorizationRequest.organization_id == Organization.id)
-        .join(User, AuthorizationRequest.applicant_id == User.id)
-    )
-    if form.validate():
-        if form.state.data:
-            query = query.where(AuthorizationRequest.state == form.state.data)
-        else:
-            # Drafts belong to applicants until submitted; archived ones are out of the way.
-            query = query.where(AuthorizationRequest.state.not_in(("draft", "archived")))
-        if form.definition.data:
-            query = query.where(AuthorizationRequest.definition_id == form.definition.data)
-        if form.q.data:
-            query = _search(query, form.q.data)
-    else:
-        query = query.where(AuthorizationRequest.state.not_in(("draft", "archived")))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    per_page = 25
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
-    order = SORTS.get(form.sort.data or "updated_desc", SORTS["updated_desc"])
-    rows = db.session.scalars(
-        query.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    form, restored = _queue_form()
+    filters = _filters(form)
+    args = _filter_args(form)
+    # The filters are remembered (not the sort, nor the page) until changed or reset.
+    remembered = {k: v for k, v in args.items() if k != "sort"}
+    session[SAVED_FILTERS] = {"user": current_user.id, "args": remembered}
+    query = queue_pages.filtered(access.staff_requests(current_user), filters, current_user.id)
+    status = 200
+    try:
+        page = queue_pages.page(
+            query,
+            filters.sort,
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+            filters=filters,
+        )
+    except queue_pages.BadCursor:
+        flash("Lien de pagination invalide : voici la première page.", "error")
+        page, status = queue_pages.page(query, filters.sort, filters=filters), 400
     return render_template(
         "instruction/queue.html",
         form=form,
-        rows=rows,
-        total=total,
+        rows=page.rows,
         page=page,
-        pages=pages,
+        total=queue_pages.capped_count(query),
+        count_cap=queue_pages.COUNT_CAP,
+        unread=unread_counts(current_user.id, [r.id for r in page.rows]),
         args=args,
-    )
+        restored=restored and bool(args),
+    ), status
+
+
+@bp.get("/export.csv")
+def export_queue():
+    """The current selection (same filters as the queue) as CSV."""
+    form, _ = _queue_form()
+    filters = _filters(form)
+    if form.errors:
+        return Response(
+            "Filtres invalides : corrigez-les sur la liste.\n", 400, mimetype="text/plain"
+        )
+    query = queue_pages.filtered(access.staff_requests(current_user), filters, current_user.id)
+    if queue_pages.capped_count(query, queue_pages.EXPORT_CAP) > queue_pages.EXPORT_CAP:
+        return Response(
+            "La sélection compte plus de 50 000 demandes : affinez les filtres.\n",
+            400,
+            mimetype="text/plain",
+        )
+    response = Response(queue_pages.selection_csv(query, filters), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="datapass-demandes.csv"'
+    return response
 
 
 @bp.get("/requests/<int:request_id>")
 def show(request_id: int):
     request_obj = access.staff_request_or_404(current_user, request_id)
+    mark_read(current_user.id, request_obj.id)  # its messages are no longer "unread"
+    db.session.commit()
     definition = get_definition(request_obj.definition_id)
     events = timeline(request_obj)
     last_submit = next((e for e in events if e.name == "submit"), None)
