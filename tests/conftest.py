@@ -3,11 +3,18 @@
 The schema is built once per session by the Alembic migrations (so the migrations are tested
 too) into a template SQLite file; each test gets its own copy, which keeps tests independent
 and lets a live server in another thread (browser tests) share the same database.
+
+With DATAPASS_TEST_DATABASE_URL=postgresql+psycopg://user@host:port/postgres set (the test
+command's PostgreSQL pass), one PostgreSQL database is migrated per session and emptied at the
+start of each test (rows deleted, sequences restarted: much faster than a database per test).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +24,8 @@ from flask.testing import FlaskClient
 from datapass import create_app
 from datapass.cli import upgrade_database
 from tests.factories import Factory
+
+POSTGRES_URL = os.environ.get("DATAPASS_TEST_DATABASE_URL")
 
 
 def _config(var_dir: Path, **extra) -> dict:
@@ -31,30 +40,72 @@ def _config(var_dir: Path, **extra) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory) -> Path:
-    var_dir = tmp_path_factory.mktemp("template")
-    app = create_app(_config(var_dir))
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """An app built with production settings installs a log handler on the root logger: put the
+    root logger back after each test, so that no test sees another's log lines."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def _migrate(config: dict) -> None:
+    app = create_app(config)
     with app.app_context():
         upgrade_database()
         from datapass.extensions import db
 
         db.engine.dispose()
-    return var_dir / "datapass.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """The migrated database: a SQLite file to copy, or the PostgreSQL database's URL."""
+    var_dir = tmp_path_factory.mktemp("template")
+    if POSTGRES_URL:
+        from tests import postgres
+
+        name = f"datapass_test_{uuid.uuid4().hex[:12]}"
+        postgres.create_database(POSTGRES_URL, name)
+        try:
+            url = postgres.url_of(POSTGRES_URL, name)
+            _migrate(_config(var_dir, SQLALCHEMY_DATABASE_URI=url))
+            yield url
+        finally:
+            postgres.drop_database(POSTGRES_URL, name)
+        return
+    _migrate(_config(var_dir))
+    yield var_dir / "datapass.sqlite3"
 
 
 @pytest.fixture
 def make_app(template_db, tmp_path):
     """Build an app on a fresh copy of the migrated database; extra settings as keywords."""
+    apps: list[Flask] = []
 
     def make(**extra) -> Flask:
         var_dir = tmp_path / "var"
         var_dir.mkdir(exist_ok=True)
-        if not (var_dir / "datapass.sqlite3").exists():
-            shutil.copy(template_db, var_dir / "datapass.sqlite3")
-        return create_app(_config(var_dir, **extra))
+        if POSTGRES_URL:
+            if not apps:
+                from tests import postgres
 
-    return make
+                postgres.empty_database(template_db)
+            extra.setdefault("SQLALCHEMY_DATABASE_URI", template_db)
+        elif not (var_dir / "datapass.sqlite3").exists():
+            shutil.copy(template_db, var_dir / "datapass.sqlite3")
+        apps.append(create_app(_config(var_dir, **extra)))
+        return apps[-1]
+
+    yield make
+    if POSTGRES_URL:
+        from datapass.extensions import db
+
+        for app in apps:  # close the pooled connections: the next test empties the database
+            with app.app_context():
+                db.engine.dispose()
 
 
 @pytest.fixture
