@@ -1,0 +1,148 @@
+"""The database unavailable for a moment: the user gets a clear French 503 page (a problem
+document on the API), nothing is half-written, and the same action works once it is back."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, func, select
+
+from datapass.extensions import db
+from datapass.lifecycle.models import Event
+from datapass.notifications.models import OutboxMessage
+from datapass.requests.models import Message
+
+UNAVAILABLE = "Le service est momentanément indisponible. Rien n&#39;a été enregistré"
+
+
+@pytest.fixture
+def sqlite_app(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("these faults are made on the SQLite file")
+    with app.app_context():
+        # Fail fast instead of the 5 s busy timeout of datapass.extensions: same error, sooner.
+        event.listen(db.engine, "connect", _short_busy_timeout)
+        db.engine.dispose()
+    return app
+
+
+def _short_busy_timeout(dbapi_connection, connection_record):
+    dbapi_connection.execute("PRAGMA busy_timeout=200")
+
+
+def _database_file(app) -> Path:
+    return Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+
+
+@contextlib.contextmanager
+def database_away(app):
+    """The database file is gone (a directory stands in its place) until the block ends."""
+    path = _database_file(app)
+    with app.app_context():
+        db.engine.dispose()  # closes every connection: the WAL is checkpointed into the file
+    aside = path.with_suffix(".aside")
+    path.rename(aside)
+    path.mkdir()
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        path.rmdir()
+        aside.rename(path)
+
+
+@contextlib.contextmanager
+def database_locked(app):
+    """Another process holds the write lock until the block ends."""
+    holder = sqlite3.connect(_database_file(app), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def _counts(app) -> tuple[int, int, int]:
+    with app.app_context():
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Message, Event, OutboxMessage)
+        )
+
+
+@pytest.fixture
+def submitted(factory):
+    org = factory.organization()
+    applicant = factory.user(organizations=(org,))
+    factory.user(roles=(("instructor", "api_particulier"),))  # the message's other side
+    return applicant, factory.request(applicant, org, state="submitted")
+
+
+def test_a_page_while_the_database_is_away_is_a_clear_french_503(sqlite_app, login_as, submitted):
+    applicant, request_id = submitted
+    client = login_as(applicant)
+    with database_away(sqlite_app):
+        response = client.get(f"/requests/{request_id}")
+        assert response.status_code == 503
+        assert UNAVAILABLE in response.get_data(as_text=True)
+        assert response.headers["Retry-After"] == "30"
+        assert response.headers["Content-Security-Policy"]
+    assert client.get(f"/requests/{request_id}").status_code == 200  # back, still signed in
+
+
+def test_a_message_posted_while_the_database_is_locked_writes_nothing(
+    sqlite_app, login_as, submitted
+):
+    applicant, request_id = submitted
+    client = login_as(applicant)
+    before = _counts(sqlite_app)
+    with database_locked(sqlite_app):
+        response = client.post(
+            f"/requests/{request_id}/messages", data={"body": "Voici la délibération."}
+        )
+        assert response.status_code == 503
+        assert UNAVAILABLE in response.get_data(as_text=True)
+    assert _counts(sqlite_app) == before  # no message, no event, no notification
+
+    response = client.post(
+        f"/requests/{request_id}/messages", data={"body": "Voici la délibération."}
+    )
+    assert response.status_code == 302
+    messages, events, outbox = _counts(sqlite_app)
+    assert (messages, events) == (before[0] + 1, before[1] + 1)
+    assert outbox > before[2]
+
+
+def test_the_api_answers_a_problem_document_while_the_database_is_away(
+    sqlite_app, factory, submitted
+):
+    import base64
+
+    from datapass.accounts.models import User
+    from datapass.developers.services import create_api_client
+
+    applicant, request_id = submitted
+    with sqlite_app.app_context():
+        credential, secret = create_api_client(
+            db.session.get(User, applicant), "Logiciel", ["read_requests"]
+        )
+        db.session.commit()
+        basic = base64.b64encode(f"{credential.client_id}:{secret}".encode()).decode()
+    client = sqlite_app.test_client()
+    token = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    with database_away(sqlite_app):
+        response = client.get(f"/api/v1/requests/{request_id}", headers=headers)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.json["code"] == "unavailable"
+    assert client.get(f"/api/v1/requests/{request_id}", headers=headers).status_code == 200
