@@ -249,7 +249,7 @@ def main() -> None:
         "DATAPASS_ENV": "production",
         "DATAPASS_SECRET_KEY": "bench-" + "k" * 40,
         "DATAPASS_VAR_DIR": str(var_dir),
-        "DATAPASS_OAUTH_ISSUER": f"http://127.0.0.1:{port}",
+        "DATAPASS_OAUTH_ISSUER": "https://bench.datapass.invalid",  # a claim, never fetched
         "DATAPASS_OAUTH_TOKEN_RATE_LIMIT": "0",  # measure issuance, not the limiter
     }
     if os.environ.get("DATAPASS_DATABASE_URL"):

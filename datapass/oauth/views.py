@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from datapass.catalog import all_definitions
 from datapass.extensions import db
+from datapass.oauth import introspection
 from datapass.oauth.keys import ALGORITHM
-from datapass.oauth.server import AUTH_METHODS, issuer, signing_keys
+from datapass.oauth.server import AUTH_METHODS, issuer, query_client, signing_keys
 
 bp = Blueprint("oauth", __name__)
 
@@ -28,7 +29,8 @@ def token():
 
 @bp.post("/oauth/introspect")
 def introspect():
-    return _server().create_endpoint_response("introspection")
+    """RFC 7662, the producers' hot path: see introspection.respond."""
+    return introspection.respond(request.form, request.headers, query_client, issuer)
 
 
 @bp.post("/oauth/revoke")
