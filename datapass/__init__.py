@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template, send_from_directory
+from flask import Flask, g, render_template, request, send_from_directory
 
 from datapass import catalog
 from datapass.config import PROJECT_ROOT, load_config
@@ -28,6 +28,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     catalog.init_app(app)
 
+    from datapass import ops
+
+    ops.init_app(app)  # /healthz, /readyz, /metrics, JSON logs with request ids, Sentry
+
     from datapass.accounts.views import bp as accounts_bp
     from datapass.authorizations.views import bp as authorizations_bp
     from datapass.catalog.views import bp as catalog_bp
@@ -37,17 +41,48 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (catalog_bp, accounts_bp, requests_bp, instruction_bp, authorizations_bp):
         app.register_blueprint(blueprint)
 
+    from datapass import accounts
+
+    accounts.init_app(app)  # OpenID Connect client, rights management pages, impersonation
+
     from datapass import oauth
     from datapass.producers.views import bp as producers_bp
 
     oauth.init_app(app)  # authorization server, signing keys, CSRF-exempt OAuth endpoints
     app.register_blueprint(producers_bp)
 
+    from datapass import api
+    from datapass.developers.views import bp as developers_bp
+
+    api.init_app(app)  # /api/v1 (bearer tokens of API clients) and its OpenAPI document
+    app.register_blueprint(developers_bp)
+
+    from datapass.notifications.app import init_app as init_notifications
+
+    init_notifications(app)  # Celery, outbox kick after commit, mailbox/unsubscribe/webhooks
+
+    from datapass.instruction.tools_views import bp as instruction_tools_bp
+    from datapass.lifecycle.cli import lifecycle_group
+    from datapass.lifecycle.views import bp as lifecycle_bp
+
+    # Reopen, copy, stages, transfer, revoke; message templates and instructors' notes.
+    app.register_blueprint(lifecycle_bp)
+    app.register_blueprint(instruction_tools_bp)
+    app.cli.add_command(lifecycle_group)  # datapass lifecycle tick
+
+    from datapass import stats
+
+    stats.init_app(app)  # /stats (public, cached, rate limited), the open-data export
+
     from datapass import cli, templating
 
     templating.init_app(app)
     cli.init_app(app)
     _register_error_pages(app)
+
+    from datapass import security
+
+    security.init_app(app)  # CSP and security headers; rate limits (shared store)
 
     @app.get("/dsfr/<path:filename>")
     def dsfr(filename: str):
@@ -73,6 +108,31 @@ def _register_error_pages(app: Flask) -> None:
         413: "Le fichier envoyé est trop volumineux.",
         500: "Une erreur inattendue s'est produite. Rien n'a été enregistré ; réessayez.",
     }
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeoutError)
+    def database_unavailable(error):
+        """The database is down or locked: a clear 503, the transaction rolled back."""
+        app.logger.error("database unavailable: %s", error.__class__.__name__)
+        db.session.rollback()
+        g._login_user = login_manager.anonymous_user()  # render without querying the user
+        message = (
+            "Le service est momentanément indisponible. Rien n'a été enregistré ; "
+            "réessayez dans quelques instants."
+        )
+        if request.blueprint == "api":
+            from datapass.api.problems import ApiProblem, problem_response
+
+            problem = ApiProblem(503, "unavailable", message, headers={"Retry-After": "30"})
+            return problem_response(problem)
+        response = app.make_response(
+            (render_template("error.html", status=503, message=message), 503)
+        )
+        response.headers["Retry-After"] = "30"
+        return response
+
     for status, message in messages.items():
         app.register_error_handler(
             status,

@@ -27,6 +27,14 @@ def applicant_requests(user: User) -> Select:
     )
 
 
+def current_organization_requests(user: User) -> Select:
+    """Requests of the organisation the user currently acts for (the applicant's list)."""
+    organization = user.current_organization
+    if organization is None:
+        return select(AuthorizationRequest).where(false())
+    return applicant_requests(user).where(AuthorizationRequest.organization_id == organization.id)
+
+
 def staff_requests(user: User, role: str = "reporter") -> Select:
     """Requests of the definitions on which the user holds `role` (or more)."""
     query = select(AuthorizationRequest)

@@ -67,13 +67,104 @@ def list_users() -> None:
         click.echo(f"{user.email}\torgs={orgs}\troles={roles}{admin}")
 
 
+@click.command("create-admin", help="Create an administrator account, or make an account admin.")
+@click.argument("email")
+@click.option("--given-name", default="", help="Given name (required for a new account).")
+@click.option("--family-name", default="", help="Family name (required for a new account).")
+@with_appcontext
+def create_admin(email: str, given_name: str, family_name: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from datapass.accounts.models import User
+    from datapass.accounts.rights import record_audit
+
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        if not given_name.strip() or not family_name.strip():
+            raise click.UsageError("A new account needs --given-name and --family-name.")
+        user = User(email=email, given_name=given_name.strip(), family_name=family_name.strip())
+        db.session.add(user)
+    elif user.is_admin:
+        raise click.ClickException(f"{email} is already an administrator.")
+    user.is_admin = True
+    db.session.flush()
+    record_audit("create_admin", None, user)
+    db.session.commit()
+    click.echo(f"{email} is now an administrator.")
+
+
+@click.command("grant-role")
+@click.argument("email")
+@click.argument("role")
+@click.argument("scope")
+@with_appcontext
+def grant_role_command(email: str, role: str, scope: str) -> None:
+    """Give a user a role on a definition or a whole provider.
+
+    ROLE: manager, instructor, reporter or developer. SCOPE: a definition id
+    (e.g. api_particulier) or provider:<slug> (e.g. provider:dinum) for all of its definitions.
+    """
+    from datapass.accounts.models import User
+    from datapass.accounts.rights import grant_role
+    from datapass.errors import DomainError
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No account with the email {email}.")
+    try:
+        grant_role(None, user, role, scope)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"{email}: {role} on {scope}.")
+
+
+@click.command("refresh-organizations")
+@click.option("--force", is_flag=True, help="Refresh even those refreshed within the interval.")
+@with_appcontext
+def refresh_organizations(force: bool) -> None:
+    """Refresh organisation details (name, address, legal form, closed) from the company register.
+
+    Run daily; an organisation is asked about at most once per DATAPASS_DIRECTORY_REFRESH_INTERVAL.
+    Exits with 1 if the register could not answer for some of them (their details are kept).
+    """
+    from datapass.accounts.directory import DirectoryError, refresh_organization
+    from datapass.accounts.models import Organization
+
+    refreshed = failed = 0
+    for organization in db.session.scalars(select(Organization).order_by(Organization.id)):
+        try:
+            refreshed += refresh_organization(organization, force=force)
+        except DirectoryError as exc:
+            failed += 1
+            click.echo(f"{organization.siret}: {exc}", err=True)
+    db.session.commit()
+    click.echo(f"{refreshed} organisation(s) refreshed, {failed} failed.")
+    if failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(refresh_organizations)
     app.cli.add_command(db_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(list_users)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(grant_role_command)
     from datapass.oauth.cli import rotate_signing_key
 
     app.cli.add_command(rotate_signing_key)
+    from datapass.notifications.cli import outbox_group
+
+    app.cli.add_command(outbox_group)
+    from datapass.developers.cli import create_api_client_command
+
+    app.cli.add_command(create_api_client_command)
 
 
 def _create_app():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -54,6 +55,26 @@ COMPLETE_DATA = {
 }
 
 
+# Per definition: role, e-mail local part, given name.
+DEMO_ROLES = [
+    ("manager", "gestionnaire", "Gestionnaire"),
+    ("instructor", "instructeur", "Instructeur"),
+    ("reporter", "rapporteur", "Rapporteur"),
+    ("developer", "developpeur", "Développeur"),
+]
+
+
+def _verified(organization: Organization) -> Membership:
+    """Demo memberships are verified, as the identity provider would have done."""
+    return Membership(
+        organization=organization,
+        verified=True,
+        verified_by="admin",
+        verification_reason="Données de démonstration",
+        verified_at=datetime.now(UTC),
+    )
+
+
 def _short(definition_id: str) -> str:
     return definition_id.removeprefix("api_").replace("_", "-")
 
@@ -86,21 +107,20 @@ def seed_demo() -> bool:
             job_title=job,
             phone_number=phone,
         )
-        user.memberships = [Membership(organization=orgs[s]) for s in sirets]
+        user.memberships = [_verified(orgs[s]) for s in sirets]
         db.session.add(user)
         applicants.append(user)
     for definition in all_definitions().values():
         short = _short(definition.id)
-        for role, given in (("instructor", "Instructeur"), ("reporter", "Rapporteur")):
+        for role, local, given in DEMO_ROLES:
             user = User(
-                email=f"{'instructeur' if role == 'instructor' else 'rapporteur'}.{short}"
-                f"@{DEMO_DOMAIN}",
+                email=f"{local}.{short}@{DEMO_DOMAIN}",
                 given_name=given,
                 family_name=definition.name,
                 job_title=f"{given} {definition.provider.name}",
                 phone_number="01 00 00 00 00",
             )
-            user.memberships = [Membership(organization=orgs["13002526500013"])]
+            user.memberships = [_verified(orgs["13002526500013"])]
             user.roles = [Role(definition_id=definition.id, role=role)]
             db.session.add(user)
     db.session.add(

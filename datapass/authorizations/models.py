@@ -13,7 +13,12 @@ from datapass.extensions import db
 from datapass.models_base import UTCDateTime, utcnow
 from datapass.requests.models import AuthorizationRequest
 
-STATE_LABELS = {"active": "Active", "obsolete": "Obsolète", "revoked": "Révoquée"}
+STATE_LABELS = {
+    "active": "Active",
+    "obsolete": "Obsolète",
+    "revoked": "Révoquée",
+    "expired": "Expirée",
+}
 
 
 class Authorization(db.Model):

@@ -19,6 +19,9 @@ from datapass.models_base import UTCDateTime, utcnow
 from datapass.oauth.hashing import secret_matches
 
 CONSUMER, PRODUCER = "consumer", "producer"
+# An API client (datapass.api): owned by a user, acts with the owner's rights on API v1;
+# its tokens' audience (stored as its definition_id) is API_AUDIENCE.
+API, API_AUDIENCE, API_TOKEN_LIFETIME = "api", "datapass_api", 3600
 
 # The audit trail's labels for the events this package records.
 EVENT_LABELS.update(
@@ -27,6 +30,7 @@ EVENT_LABELS.update(
         "generate_secret": "Secret OAuth généré",
         "rotate_secret": "Secret OAuth renouvelé",
         "revoke_token": "Jeton d'accès révoqué",
+        "revoke_credential": "Identifiants OAuth révoqués",
         "issue_producer_credential": "Identifiants de fournisseur délivrés",
         "revoke_producer_credential": "Identifiants de fournisseur révoqués",
         "rotate_signing_key": "Clé de signature renouvelée",
@@ -54,7 +58,11 @@ class Credential(db.Model):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), nullable=True
     )
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The owner of an API client; who created a producer credential.
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), index=True, nullable=True
+    )
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)  # API clients
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -88,13 +96,13 @@ class Credential(db.Model):
             return False
         if endpoint == "introspection":
             return self.kind == PRODUCER
-        return self.kind == CONSUMER
+        return self.kind in (CONSUMER, API)
 
     def check_response_type(self, response_type: str) -> bool:
         return False
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return self.kind == CONSUMER and grant_type == "client_credentials"
+        return self.kind in (CONSUMER, API) and grant_type == "client_credentials"
 
 
 class AccessToken(db.Model):
@@ -109,7 +117,10 @@ class AccessToken(db.Model):
         ForeignKey("credentials.id", ondelete="CASCADE"), index=True
     )
     # The authorization the token was issued under: its state decides whether the token lives.
-    authorization_id: Mapped[int] = mapped_column(ForeignKey("authorizations.id"), index=True)
+    # None for an API client's token.
+    authorization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorizations.id"), index=True, nullable=True
+    )
     audience: Mapped[str] = mapped_column(String(100))
     scope: Mapped[str] = mapped_column(Text, default="")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -117,7 +128,7 @@ class AccessToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     credential: Mapped[Credential] = relationship()
-    authorization: Mapped[Authorization] = relationship()
+    authorization: Mapped[Authorization | None] = relationship()
 
     def check_client(self, client: Credential) -> bool:
         """Authlib's revocation: a client revokes only its own tokens."""

@@ -25,7 +25,7 @@ from datapass.oauth import clock, services
 from datapass.oauth.hashing import hash_secret
 from datapass.oauth.introspection import Introspection
 from datapass.oauth.keys import ALGORITHM, SigningKeys
-from datapass.oauth.models import Credential
+from datapass.oauth.models import API, API_TOKEN_LIFETIME, Credential
 from datapass.oauth.producer_cache import PRODUCER_CACHE_EXTENSION, ProducerCache, ProducerClient
 from datapass.oauth.ratelimit import LIMITER_EXTENSION, RateLimitedError
 from datapass.oauth.validity import authorization_is_live
@@ -87,6 +87,8 @@ class AccessTokenGenerator(BearerTokenGenerator):
 
     @staticmethod
     def lifetime(client: Credential, grant_type: str) -> int:
+        if client.kind == API:
+            return API_TOKEN_LIFETIME
         return get_definition(client.definition_id).token.lifetime
 
     def generate_jwt(self, client: Credential, grant_type: str, user, scope: str) -> str:
@@ -101,9 +103,10 @@ class AccessTokenGenerator(BearerTokenGenerator):
             "jti": secrets.token_urlsafe(16),
             "iat": now,
             "exp": now + self.lifetime(client, grant_type),
-            "authorization_id": authorization.id,
-            "siret": authorization.organization.siret,
         }
+        if authorization is not None:  # none for an API client, which acts as its owner
+            claims["authorization_id"] = authorization.id
+            claims["siret"] = authorization.organization.siret
         key = signing_keys().current()
         header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": key.kid}
         return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
@@ -118,7 +121,7 @@ class ClientCredentials(ClientCredentialsGrant):
         retry_after = current_app.extensions[LIMITER_EXTENSION].hit(client.client_id)
         if retry_after:
             raise RateLimitedError(retry_after)
-        if not authorization_is_live(client.authorization):
+        if client.kind != API and not authorization_is_live(client.authorization):
             raise InvalidGrantError(description="The authorization is no longer active.")
         requested = scope_to_list(self.request.payload.scope) or []
         if not set(requested) <= set(client.scopes):

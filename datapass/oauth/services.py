@@ -130,12 +130,36 @@ def revoke_access_token(token: AccessToken) -> None:
         return
     token.revoked_at = clock.now()
     db.session.flush()
+    authorization = token.authorization  # none for an API client's token
     record_event(
         "revoke_token",
         None,
-        request_obj=token.authorization.request,
-        authorization=token.authorization,
+        request_obj=authorization.request if authorization else None,
+        authorization=authorization,
         reason=f"client_id {token.credential.client_id}, jti {token.jti}",
+    )
+
+
+def revoke_credential(credential: Credential, user: User | None, reason: str = "") -> None:
+    """Revoke a consumer or API credential and its live tokens: nothing it holds works now."""
+    if credential.revoked_at is not None:
+        return
+    now = clock.now()
+    credential.revoked_at = now
+    for token in db.session.scalars(
+        select(AccessToken).where(
+            AccessToken.credential_id == credential.id, AccessToken.revoked_at.is_(None)
+        )
+    ):
+        token.revoked_at = now
+    db.session.flush()
+    authorization = credential.authorization
+    record_event(
+        "revoke_credential",
+        user,
+        request_obj=authorization.request if authorization else None,
+        authorization=authorization,
+        reason=" — ".join(filter(None, [f"client_id {credential.client_id}", reason])),
     )
 
 

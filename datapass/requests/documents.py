@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from datapass.errors import DomainError
+from datapass.security.scan import scan_document
 
 PDF_MAGIC = b"%PDF-"
 
@@ -27,15 +28,22 @@ def storage_path(sha256: str) -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / sha256[:2] / sha256
 
 
+def size_label(size: int) -> str:
+    """A size in bytes as French users read it: "10 Mo", "1,5 Mo", "500 ko", "200 octets"."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",") + " Mo"
+    if size >= 1024:
+        return f"{size // 1024} ko"
+    return f"{size} octets"
+
+
 def read_pdf(upload: FileStorage) -> tuple[bytes, str]:
     """The upload's bytes and a safe file name, or DocumentRejected with a French reason."""
     limit = current_app.config["MAX_DOCUMENT_SIZE"]
     name = upload.filename or "document.pdf"
     content = upload.stream.read(limit + 1)
     if len(content) > limit:
-        raise DocumentRejected(
-            f"« {name} » dépasse la taille maximale de {limit // (1024 * 1024)} Mo."
-        )
+        raise DocumentRejected(f"« {name} » dépasse la taille maximale de {size_label(limit)}.")
     if not content:
         raise DocumentRejected(f"« {name} » est vide.")
     # PDF 1.7 (ISO 32000-1, 7.5.2): the header is within the first 1024 bytes, "%%EOF" ends it.
@@ -44,6 +52,9 @@ def read_pdf(upload: FileStorage) -> tuple[bytes, str]:
     filename = secure_filename(name) or "document.pdf"
     if not filename.lower().endswith(".pdf"):
         filename += ".pdf"
+    reason = scan_document(content, filename)  # malware-scan hook, before anything is stored
+    if reason:
+        raise DocumentRejected(reason)
     return content, filename
 
 

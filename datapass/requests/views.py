@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from datapass import access
 from datapass.authorizations.models import Authorization
 from datapass.catalog import definition_or_404, get_definition
-from datapass.errors import DomainError
+from datapass.errors import Conflict, DomainError
 from datapass.extensions import db
 from datapass.lifecycle import services
 from datapass.lifecycle.models import Event
@@ -45,7 +45,9 @@ def _signed_in():
 
 @bp.get("")
 def index():
-    query = access.applicant_requests(current_user).order_by(AuthorizationRequest.updated_at.desc())
+    query = access.current_organization_requests(current_user).order_by(
+        AuthorizationRequest.updated_at.desc()
+    )
     requests_ = db.session.scalars(query.where(AuthorizationRequest.state != "archived")).all()
     archived = db.session.scalars(query.where(AuthorizationRequest.state == "archived")).all()
     return render_template("requests/index.html", requests_=requests_, archived=archived)
@@ -57,17 +59,21 @@ def new(definition_id: str):
     if not definition.public:
         abort(404)
     form = StartRequestForm()
+    # A closed establishment cannot start a request (organisation details: accounts.directory).
     form.organization_id.choices = [
-        (o.id, f"{o.name} — SIRET {o.siret}") for o in current_user.organizations
+        (o.id, f"{o.name} — SIRET {o.siret}") for o in current_user.organizations if o.is_active
     ]
     if not form.organization_id.choices:
-        flash("Votre compte n'est rattaché à aucune organisation.", "error")
+        flash("Votre compte n'est rattaché à aucune organisation active.", "error")
         return redirect(url_for("catalog.show", definition_id=definition.id))
+    if request.method == "GET" and current_user.current_organization:
+        form.organization_id.data = current_user.current_organization.id
     if form.validate_on_submit():
         organization = next(
             o for o in current_user.organizations if o.id == form.organization_id.data
         )
         request_obj = services.start_request(current_user, definition, organization)
+        current_user.current_organization_id = organization.id  # so the list shows it
         db.session.commit()
         return redirect(
             url_for(".step", request_id=request_obj.id, block_key=definition.ordered_blocks[0])
@@ -200,7 +206,7 @@ def summary(request_id: int):
     form = SubmitForm()
     if request.method == "POST":
         if not services.can_edit(request_obj, current_user):
-            abort(409)
+            raise Conflict("Cette demande ne peut plus être modifiée ni soumise dans son état.")
         if missing:
             flash("La demande est incomplète : complétez les étapes signalées.", "error")
         elif form.validate_on_submit():
