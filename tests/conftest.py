@@ -25,6 +25,8 @@ from datapass import create_app
 from datapass.cli import upgrade_database
 from tests.factories import Factory
 
+pytest_plugins = ["tests.browser"]
+
 POSTGRES_URL = os.environ.get("DATAPASS_TEST_DATABASE_URL")
 
 

@@ -1,6 +1,9 @@
 """Browser fixtures: the real app on the demo data behind a live server, driven by Debian's
 chromium through Playwright (which cannot download its own browsers here).
 
+A plugin of the root conftest, so that every folder (e2e, security) shares one browser: a second
+session-scoped copy would start a second Playwright in the same thread, which it refuses.
+
 Without chromium the browser tests are skipped on a workstation but fail on CI (CI=true), so
 that the journey is never silently left untested where it counts.
 """
