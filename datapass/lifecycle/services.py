@@ -19,7 +19,7 @@ from datapass.errors import CHANGED_MEANWHILE, Conflict, DomainError, Forbidden
 from datapass.extensions import db
 from datapass.lifecycle.models import Event
 from datapass.models_base import utcnow
-from datapass.notifications.outbox import queue_notifications
+from datapass.notifications.outbox import queue_notifications, queue_update_webhooks
 from datapass.requests.blocks import incomplete_blocks
 from datapass.requests.documents import read_pdf, write_file
 from datapass.requests.models import AuthorizationRequest, Document, Message
@@ -143,6 +143,7 @@ def save_step(request_obj: AuthorizationRequest, user: User, data: dict[str, Any
     """Store one step's validated data in the draft."""
     _ensure(can_edit(request_obj, user), "Cette demande ne peut pas être modifiée.")
     request_obj.data.update(data)
+    queue_update_webhooks(request_obj, user)
     _flush()
 
 

@@ -206,6 +206,43 @@ def _queue(event, request_obj, authorization) -> None:
                 )
 
 
+def queue_update_webhooks(request_obj, user) -> None:
+    """The "update" webhooks of a saved draft step. Saving is not an audit Event (the trail
+    records submissions and decisions), so these rows carry no event; the payload is built at
+    delivery from the request as it then is."""
+    from datapass.catalog import get_definition
+
+    hooks = [
+        hook
+        for hook in db.session.scalars(
+            select(Webhook).filter_by(definition_id=request_obj.definition_id, enabled=True)
+        )
+        if "update" in hook.events
+    ]
+    if not hooks:
+        return
+    definition = get_definition(request_obj.definition_id)
+    context = {
+        "event": "update",
+        "request_id": request_obj.id,
+        "request_title": request_obj.title,
+        "definition_id": definition.id,
+        "definition_name": definition.name,
+        "actor_name": user.full_name,
+    }
+    for hook in hooks:
+        db.session.add(
+            OutboxMessage(
+                idempotency_key=uuid.uuid4().hex,
+                channel=WEBHOOK,
+                kind="update",
+                recipient=str(hook.id),
+                webhook_id=hook.id,
+                context=context,
+            )
+        )
+
+
 # After commit: enqueue the rows this transaction wrote (the relay catches any missed).
 
 _PENDING_KEY = "datapass_outbox_ids"

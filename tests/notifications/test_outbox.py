@@ -386,3 +386,43 @@ def test_lifecycle_moves_reach_the_applicant(app, factory, people):
         body = compose(cancelled).get_body(("plain",)).get_content()
         assert "Finalement inutile." in body and "reste active" in body
         assert "a expiré" in compose(_rows(validated, "expire")[0])["Subject"]
+
+
+def test_saving_a_draft_step_fires_the_update_webhook_of_subscribed_hooks_only(
+    app, factory, people
+):
+    from datapass.notifications.delivery import webhook_payload
+    from datapass.notifications.models import WEBHOOK, Webhook
+
+    org, applicant, _, _ = people
+    request_id = factory.request(applicant, org, state="draft", complete=False)
+    with app.app_context():
+        subscribed = Webhook(
+            definition_id="api_particulier",
+            url="http://127.0.0.1:9/hook",
+            events=["update", "submit"],
+            secret_encrypted="x",
+            enabled=True,
+        )
+        other = Webhook(
+            definition_id="api_particulier",
+            url="http://127.0.0.1:9/other",
+            events=["submit"],
+            secret_encrypted="x",
+            enabled=True,
+        )
+        db.session.add_all([subscribed, other])
+        db.session.commit()
+        request_obj = db.session.get(AuthorizationRequest, request_id)
+        services.save_step(request_obj, db.session.get(User, applicant), {"intitule": "Cantine"})
+        db.session.commit()
+        [row] = _rows(request_id, "update")
+        assert (row.channel, row.webhook_id, row.event_id) == (WEBHOOK, subscribed.id, None)
+        payload = webhook_payload(row)
+        assert payload["event"] == "update"
+        assert payload["data"]["data"]["intitule"] == "Cantine"
+        # Saving is not an audit event: the trail still holds only the creation.
+        from datapass.lifecycle.models import Event
+
+        names = db.session.scalars(select(Event.name).filter_by(request_id=request_id)).all()
+        assert names == ["create"]
