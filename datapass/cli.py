@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from alembic import command
 from alembic.config import Config
@@ -174,4 +176,16 @@ def _create_app():
 
 
 def main() -> None:
-    FlaskGroup(create_app=_create_app, help="datapass administration commands.")()
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        FlaskGroup(create_app=_create_app, help="datapass administration commands.")()
+    except (OperationalError, ProgrammingError) as error:
+        # A database that is unreachable or not migrated: say so in one line, not a traceback.
+        reason = str(error.orig).splitlines()[0] if error.orig else str(error)
+        click.echo(
+            f"datapass: database error ({reason}). Is DATAPASS_DATABASE_URL right, and the "
+            "schema up to date (`datapass db upgrade`)?",
+            err=True,
+        )
+        sys.exit(1)
