@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from datapass import access
-from datapass.accounts.siret import InvalidSiret, normalize_siret
 from datapass.api import queries
 from datapass.api.auth import owner, require_scope
 from datapass.api.blueprint import bp
@@ -13,7 +12,6 @@ from datapass.api.problems import field_error, validation_problem
 from datapass.api.serializers import authorization_json
 from datapass.api.validation import json_body, reject_unknown
 from datapass.authorizations.models import STATE_LABELS, Authorization
-from datapass.catalog import all_definitions
 from datapass.extensions import db
 from datapass.lifecycle.revocation import revoke_authorization
 
@@ -22,25 +20,9 @@ from datapass.lifecycle.revocation import revoke_authorization
 @require_scope("read_authorizations")
 def list_authorizations():
     args = request.args
-    query = queries.visible_authorizations(owner())
-    errors = []
-    if args.get("state"):
-        if args["state"] not in STATE_LABELS:
-            errors.append(field_error("query.state", f"États : {', '.join(STATE_LABELS)}."))
-        query = query.where(Authorization.state == args["state"])
-    if args.get("definition"):
-        if args["definition"] not in all_definitions():
-            errors.append(field_error("query.definition", "Définition inconnue."))
-        query = query.where(Authorization.definition_id == args["definition"])
-    if args.get("siret"):
-        try:
-            siret = normalize_siret(args["siret"])
-        except InvalidSiret as error:
-            errors.append(field_error("query.siret", str(error)))
-            siret = args["siret"]
-        query = queries.filter_by_siret(query, Authorization, siret)
-    if errors:
-        raise validation_problem(errors)
+    query = queries.filter_list(
+        queries.visible_authorizations(owner()), Authorization, args, list(STATE_LABELS)
+    )
     return jsonify(queries.page(query, Authorization, args, authorization_json))
 
 

@@ -99,3 +99,28 @@ def page(query: Select, model, args, serialize) -> dict[str, Any]:
         "total": total,
         "next_cursor": encode_cursor(rows[-1].id) if more else None,
     }
+
+
+def filter_list(query: Select, model, args, states) -> Select:
+    """The state, definition and SIRET filters of the request and authorization lists; a
+    validation problem naming every bad one."""
+    from datapass.accounts.siret import InvalidSiret, normalize_siret
+    from datapass.catalog import all_definitions
+
+    errors = []
+    if args.get("state"):
+        if args["state"] not in states:
+            errors.append(field_error("query.state", f"États : {', '.join(states)}."))
+        query = query.where(model.state == args["state"])
+    if args.get("definition"):
+        if args["definition"] not in all_definitions():
+            errors.append(field_error("query.definition", "Définition inconnue."))
+        query = query.where(model.definition_id == args["definition"])
+    if args.get("siret"):
+        try:
+            query = filter_by_siret(query, model, normalize_siret(args["siret"]))
+        except InvalidSiret as error:
+            errors.append(field_error("query.siret", str(error)))
+    if errors:
+        raise validation_problem(errors)
+    return query

@@ -33,25 +33,9 @@ DECISIONS = ("approve", "refuse", "request_changes")
 @require_scope("read_requests")
 def list_requests():
     args = request.args
-    query = queries.visible_requests(owner())
-    errors = []
-    if args.get("state"):
-        if args["state"] not in REQUEST_STATES:
-            errors.append(field_error("query.state", f"États : {', '.join(REQUEST_STATES)}."))
-        query = query.where(AuthorizationRequest.state == args["state"])
-    if args.get("definition"):
-        if args["definition"] not in all_definitions():
-            errors.append(field_error("query.definition", "Définition inconnue."))
-        query = query.where(AuthorizationRequest.definition_id == args["definition"])
-    if args.get("siret"):
-        try:
-            siret = normalize_siret(args["siret"])
-        except InvalidSiret as error:
-            errors.append(field_error("query.siret", str(error)))
-            siret = args["siret"]
-        query = queries.filter_by_siret(query, AuthorizationRequest, siret)
-    if errors:
-        raise validation_problem(errors)
+    query = queries.filter_list(
+        queries.visible_requests(owner()), AuthorizationRequest, args, REQUEST_STATES
+    )
     if args.get("updated_since"):
         since = queries.parse_datetime(args["updated_since"], "query.updated_since")
         query = query.where(AuthorizationRequest.updated_at >= since)
