@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, render_template, request, send_from_directory
+from flask import Flask, g, jsonify, render_template, request, send_from_directory
 
 from datapass import catalog
 from datapass.config import PROJECT_ROOT, load_config
@@ -127,6 +127,14 @@ def _register_error_pages(app: Flask) -> None:
 
             problem = ApiProblem(503, "unavailable", message, headers={"Retry-After": "30"})
             return problem_response(problem)
+        if request.blueprint == "oauth":  # machine to machine: an RFC 6749-style JSON error
+            response = jsonify(
+                error="temporarily_unavailable",
+                error_description="The service is temporarily unavailable; retry shortly.",
+            )
+            response.status_code = 503
+            response.headers.update({"Retry-After": "30", "Cache-Control": "no-store"})
+            return response
         response = app.make_response(
             (render_template("error.html", status=503, message=message), 503)
         )

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 
 from datapass.accounts.models import Organization
 from datapass.authorizations.models import Authorization
@@ -83,11 +85,57 @@ _QUERY = (
 )
 
 
+class _Lookup:
+    """`_QUERY` compiled once for an engine's dialect and run on a pooled DBAPI connection.
+
+    SQLAlchemy's execution context (parameter processing, result metadata, cursor wrapping) cost
+    more than the indexed query itself; this keeps the pool, the dialect's SQL and the columns'
+    result processors (UTC datetimes), and raises SQLAlchemy's exceptions as the ORM would.
+    """
+
+    def __init__(self, dialect):
+        compiled = _QUERY.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.positional = compiled.positional
+        self.processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in _QUERY.selected_columns
+        ]
+
+    def __call__(self, engine, token_hash: str):
+        params = (token_hash,) if self.positional else {"token_hash": token_hash}
+        connection = engine.raw_connection()  # pool checkout (and pre-ping where set)
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self.sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, connection.dbapi_connection, None):
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                self.sql, params, error, engine.dialect.loaded_dbapi.Error, hide_parameters=True
+            ) from error
+        finally:
+            connection.close()  # back to the pool, rolled back
+        if row is None:
+            return None
+        return [
+            value if p is None else p(value) for p, value in zip(self.processors, row, strict=True)
+        ]
+
+
+_LOOKUPS: WeakKeyDictionary = WeakKeyDictionary()  # engine -> its _Lookup
+
+
 def find_introspected_token(access_token: str) -> IntrospectedToken | None:
-    # Core on a pooled connection of its own: neither the ORM nor the session's transaction
-    # bookkeeping adds anything to one read of committed rows (measured: 0.28 -> 0.12 ms).
-    with db.engine.connect() as connection:
-        row = connection.execute(_QUERY, {"token_hash": token_hash(access_token)}).first()
+    engine = db.engine
+    lookup = _LOOKUPS.get(engine)
+    if lookup is None:
+        lookup = _LOOKUPS[engine] = _Lookup(engine.dialect)
+    row = lookup(engine, token_hash(access_token))
     if row is None:
         return None
     # Not a transient ORM Authorization: instrumenting one cost more than the query's fetch.

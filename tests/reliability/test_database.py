@@ -146,3 +146,45 @@ def test_the_api_answers_a_problem_document_while_the_database_is_away(
     assert response.mimetype == "application/problem+json"
     assert response.json["code"] == "unavailable"
     assert client.get(f"/api/v1/requests/{request_id}", headers=headers).status_code == 200
+
+
+def _basic(client_id: str, secret: str) -> dict:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def test_introspection_while_the_database_is_away_is_an_oauth_503_then_works(
+    sqlite_app, approve, producer
+):
+    consumer = approve()
+    producer_headers = _basic(*producer())
+    client = sqlite_app.test_client()
+    token = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=_basic(consumer.client_id, consumer.client_secret),
+    ).json["access_token"]
+    with database_away(sqlite_app):
+        response = client.post("/oauth/introspect", data={"token": token}, headers=producer_headers)
+    assert response.status_code == 503
+    assert response.json["error"] == "temporarily_unavailable"
+    assert response.headers["Retry-After"] == "30"
+    assert response.headers["Cache-Control"] == "no-store"
+    response = client.post("/oauth/introspect", data={"token": token}, headers=producer_headers)
+    assert response.json["active"] is True
+
+
+def test_a_driver_error_on_the_introspection_lookup_is_sqlalchemys_and_hides_the_hash(sqlite_app):
+    from sqlalchemy.exc import OperationalError
+
+    from datapass.oauth.introspection import _Lookup, find_introspected_token
+
+    with sqlite_app.app_context():
+        lookup = _Lookup(db.engine.dialect)
+        lookup.sql = "SELECT 1 FROM no_such_table WHERE token_hash = ?"
+        with pytest.raises(OperationalError) as raised:
+            lookup(db.engine, "f" * 64)
+        assert "no_such_table" in str(raised.value)
+        assert "f" * 64 not in str(raised.value)  # parameters hidden from logs
+        assert find_introspected_token("an unknown token") is None  # the pool still serves
