@@ -122,3 +122,26 @@ def test_the_store_follows_the_configuration():
     explicit = {**production, "RATELIMIT_STORAGE_URL": "redis://other:6379/1"}
     assert storage_url(explicit) == "redis://other:6379/1"
     assert storage_url({"ENV_NAME": "production", "BROKER_URL": "filesystem://"}) == "memory://"
+
+
+def test_large_limits_are_counted_in_batches_shared_by_every_process(redis_server):
+    """Introspection's limit (tens of thousands a minute) costs a Redis round trip once in a
+    hundred calls, and two processes still stop together, within a batch of the limit."""
+    import redis
+
+    from datapass.security.ratelimit import RedisRateLimiter
+
+    now = [60.0 * 29_000_000 + 1.0]  # one second into a minute
+    client = redis.Redis.from_url(redis_server.url)
+    first, second = (
+        RedisRateLimiter(1000, "introspect", client, clock=lambda: now[0]) for _ in range(2)
+    )
+    assert first.batch == 10
+    answers = [(first if i % 2 else second).hit("198.51.100.1") for i in range(1200)]
+    admitted = answers.count(None)
+    assert 1000 <= admitted <= 1000 + 2 * first.batch
+    assert set(answers) - {None} == {59}  # Retry-After: the end of the minute
+    assert client.info("commandstats")["cmdstat_incrby"]["calls"] <= 1200 // 10 + 2
+    now[0] += 60  # a new minute starts afresh
+    assert first.hit("198.51.100.1") is None
+    assert first.hit("198.51.100.2") is None  # another address has its own counter
