@@ -132,20 +132,16 @@ def grant_role_command(email: str, role: str, scope: str) -> None:
 def refresh_organizations(force: bool) -> None:
     """Refresh organisation details (name, address, legal form, closed) from the company register.
 
-    Run daily; an organisation is asked about at most once per DATAPASS_DIRECTORY_REFRESH_INTERVAL.
+    Beat runs it daily; an organisation is asked about at most once per
+    DATAPASS_DIRECTORY_REFRESH_INTERVAL.
     Exits with 1 if the register could not answer for some of them (their details are kept).
     """
-    from datapass.accounts.directory import DirectoryError, refresh_organization
-    from datapass.accounts.models import Organization
+    from datapass.accounts.directory import refresh_all
 
-    refreshed = failed = 0
-    for organization in db.session.scalars(select(Organization).order_by(Organization.id)):
-        try:
-            refreshed += refresh_organization(organization, force=force)
-        except DirectoryError as exc:
-            failed += 1
-            click.echo(f"{organization.siret}: {exc}", err=True)
-    db.session.commit()
+    refreshed, failures = refresh_all(force=force)
+    for siret, reason in failures:
+        click.echo(f"{siret}: {reason}", err=True)
+    failed = len(failures)
     click.echo(f"{refreshed} organisation(s) refreshed, {failed} failed.")
     if failed:
         raise SystemExit(1)

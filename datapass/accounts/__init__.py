@@ -7,7 +7,11 @@ from flask_login import current_user
 
 
 def init_app(app: Flask) -> None:
-    from datapass.accounts import oidc, rights
+    from datapass.accounts import (
+        oidc,
+        rights,
+        tasks,  # noqa: F401  (registers the Celery task)
+    )
     from datapass.accounts.admin import bp as admin_bp
 
     oidc.init_app(app)

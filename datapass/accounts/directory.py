@@ -131,6 +131,22 @@ def refresh_organization(organization: Organization, *, force: bool = False) -> 
     return True
 
 
+def refresh_all(*, force: bool = False) -> tuple[int, list[tuple[str, str]]]:
+    """Refresh every organisation due (daily, by beat or `datapass refresh-organizations`).
+
+    Returns how many were asked about and, for those the register could not answer, (siret,
+    reason): their known details are kept.
+    """
+    refreshed, failures = 0, []
+    for organization in db.session.scalars(select(Organization).order_by(Organization.id)):
+        try:
+            refreshed += refresh_organization(organization, force=force)
+        except DirectoryError as exc:
+            failures.append((organization.siret, str(exc)))
+    db.session.commit()
+    return refreshed, failures
+
+
 def _apply(organization: Organization, record: CompanyRecord) -> None:
     organization.name = record.name
     organization.legal_form = record.legal_form

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -45,14 +46,35 @@ def celery_config(config: dict) -> dict:
         "visibility_timeout": timeout,
         "broker_connection_retry_on_startup": True,
         "task_default_queue": "datapass",
-        "beat_schedule": {
-            "relay-outbox": {
-                "task": "worker.tasks.relay_outbox",
-                "schedule": config["OUTBOX_RELAY_INTERVAL"],
-            }
-        },
+        "beat_schedule": beat_schedule(config),
         "beat_schedule_filename": str(Path(config["VAR_DIR"]) / "celerybeat-schedule"),
-        "imports": ("worker.tasks",),
+        "imports": ("worker.tasks", "worker.lifecycle_tasks"),
+    }
+
+
+def beat_schedule(config: dict) -> dict:
+    """Everything beat runs, in one place."""
+    return {
+        # Outbox rows whose queueing failed (broker down) or whose lease ran out.
+        "relay-outbox": {
+            "task": "worker.tasks.relay_outbox",
+            "schedule": config["OUTBOX_RELAY_INTERVAL"],
+        },
+        # Expiry of authorizations, reminders, stale drafts (datapass.lifecycle.expiry).
+        "lifecycle-tick": {
+            "task": "worker.lifecycle_tasks.lifecycle_tick",
+            "schedule": config["LIFECYCLE_TICK_INTERVAL"],
+        },
+        # The open-data CSV of authorizations in force (datapass.stats.tasks).
+        "export-open-data": {
+            "task": "datapass.stats.export_open_data",
+            "schedule": crontab(hour=3, minute=15),
+        },
+        # Organisation details (name, address, closed or not) from the company register.
+        "refresh-organizations": {
+            "task": "datapass.accounts.refresh_organizations",
+            "schedule": crontab(hour=2, minute=30),
+        },
     }
 
 

@@ -138,3 +138,23 @@ def test_refresh_organizations(app, factory):
         assert clamart.name == "COMMUNE DE CLAMART" and clamart.address
     again = runner.invoke(args=["refresh-organizations"])
     assert "0 organisation(s) refreshed, 1 failed." in again.output  # at most daily
+
+
+def test_beat_refreshes_organizations_daily(app, factory):
+    """The task beat runs each night: same refresh as the command, failures logged, not raised."""
+    from datapass.accounts.models import Organization
+
+    schedule = app.extensions["celery"].conf.beat_schedule["refresh-organizations"]
+    assert schedule["task"] == "datapass.accounts.refresh_organizations"
+    with app.app_context():
+        db.session.add(Organization(siret="21920023500014", name="Clamart (ancien nom)"))
+        db.session.commit()
+    factory.organization()  # unknown to the register
+    task = app.extensions["celery"].tasks[schedule["task"]]
+    with app.app_context():
+        assert task.apply().get() == {"refreshed": 1, "failed": 1}
+        clamart = db.session.scalar(
+            select(Organization).where(Organization.siret == "21920023500014")
+        )
+        assert clamart.name == "COMMUNE DE CLAMART"
+        assert task.apply().get() == {"refreshed": 0, "failed": 1}  # at most daily
