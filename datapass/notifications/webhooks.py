@@ -19,6 +19,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -94,6 +95,11 @@ def _resolve_public(host: str, port: int) -> str:
     return addresses[0]
 
 
+def _connect_to(address: str, host_and_port: tuple, *args, **kwargs) -> socket.socket:
+    """socket.create_connection to `address` instead of the host's name, on the same port."""
+    return socket.create_connection((address, host_and_port[1]), *args, **kwargs)
+
+
 @dataclass
 class Response:
     status_code: int | None
@@ -117,18 +123,17 @@ def post(url: str, secret: str, message_id: str, payload: dict) -> Response:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         host = parts.hostname
-        target = host
-        if not config["WEBHOOK_ALLOW_PRIVATE"]:
-            # Checked at delivery time; for http, connect to the checked address itself so that
-            # a second DNS answer cannot point elsewhere (DNS rebinding).
-            address = _resolve_public(host, port)
-            if parts.scheme == "http":
-                target = address
         timeout = config["WEBHOOK_TIMEOUT"]
         if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(target, port, timeout=timeout)
+            connection = http.client.HTTPSConnection(host, port, timeout=timeout)
         else:
-            connection = http.client.HTTPConnection(target, port, timeout=timeout)
+            connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        if not config["WEBHOOK_ALLOW_PRIVATE"]:
+            # Checked at delivery time, then the connection goes to the checked address itself
+            # (TLS still verified for the host name), so that a second DNS answer cannot point
+            # elsewhere (DNS rebinding).
+            address = _resolve_public(host, port)
+            connection._create_connection = partial(_connect_to, address)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
