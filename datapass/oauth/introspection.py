@@ -104,19 +104,27 @@ class _Lookup:
 
     def __call__(self, engine, token_hash: str):
         params = (token_hash,) if self.positional else {"token_hash": token_hash}
+        dialect = engine.dialect
+        # One read of committed rows needs no transaction: on a server database, autocommit
+        # saves the BEGIN and the ROLLBACK on return to the pool, two round trips of four.
+        autocommit = dialect.name != "sqlite"
         connection = engine.raw_connection()  # pool checkout (and pre-ping where set)
         try:
+            if autocommit:
+                dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
             cursor = connection.cursor()
             try:
                 cursor.execute(self.sql, params)
                 row = cursor.fetchone()
             finally:
                 cursor.close()
-        except engine.dialect.loaded_dbapi.Error as error:
-            if engine.dialect.is_disconnect(error, connection.dbapi_connection, None):
+                if autocommit:
+                    dialect.reset_isolation_level(connection.dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, connection.dbapi_connection, None):
                 connection.invalidate(error)
             raise DBAPIError.instance(
-                self.sql, params, error, engine.dialect.loaded_dbapi.Error, hide_parameters=True
+                self.sql, params, error, dialect.loaded_dbapi.Error, hide_parameters=True
             ) from error
         finally:
             connection.close()  # back to the pool, rolled back

@@ -185,3 +185,29 @@ def test_issue_and_secret_are_in_the_audit_trail(app, approve):
         "issue_credential",
         "generate_secret",
     ]
+
+
+def test_the_lookup_returns_its_connection_to_the_pool_transactional(app):
+    """On a server database the lookup reads in autocommit (no BEGIN/ROLLBACK round trips);
+    the connection must go back to the pool as it came, or later writes would not be atomic."""
+    import pytest
+    from sqlalchemy import event
+
+    from datapass.extensions import db
+    from datapass.oauth.introspection import find_introspected_token
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            pytest.skip("SQLite reads outside a transaction already")
+        returned = []
+
+        def on_checkin(dbapi_connection, record):
+            returned.append(dbapi_connection.autocommit)
+
+        event.listen(engine, "checkin", on_checkin)
+        try:
+            assert find_introspected_token("an unknown token") is None
+        finally:
+            event.remove(engine, "checkin", on_checkin)
+        assert returned == [False]
