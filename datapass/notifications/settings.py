@@ -59,8 +59,15 @@ def apply_notification_defaults(config: dict) -> None:
         if key not in config:
             config[key] = _number(config, key, _env(key, default), kind)
     config.setdefault("SMTP_STARTTLS", _env("SMTP_STARTTLS", "false").lower() in ("1", "true"))
-    # Webhooks to private addresses are refused in production (checked at delivery time).
-    config.setdefault("WEBHOOK_ALLOW_PRIVATE", env != "production")
+    # Webhooks to private addresses are refused in production (checked at delivery time),
+    # unless the operator allows them (receivers on an internal network).
+    if "WEBHOOK_ALLOW_PRIVATE" not in config:
+        raw = _env("WEBHOOK_ALLOW_PRIVATE", "false" if env == "production" else "true")
+        if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+            from datapass.config import ConfigError
+
+            raise ConfigError(f"DATAPASS_WEBHOOK_ALLOW_PRIVATE={raw!r}: expected true or false")
+        config["WEBHOOK_ALLOW_PRIVATE"] = raw.lower() in ("1", "true", "yes")
     config.setdefault("OUTBOX_KICK", True)  # enqueue right after commit, not only on the relay
     config.setdefault("MAILBOX_DIR", str(Path(config["VAR_DIR"]) / "mailbox"))
     config.setdefault("BROKER_DIR", str(Path(config["VAR_DIR"]) / "broker"))

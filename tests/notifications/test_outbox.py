@@ -426,3 +426,58 @@ def test_saving_a_draft_step_fires_the_update_webhook_of_subscribed_hooks_only(
 
         names = db.session.scalars(select(Event.name).filter_by(request_id=request_id)).all()
         assert names == ["create"]
+
+
+def _submit_counting_statements(app, factory, instructors: int, opted_out: int):
+    """(the SQL a submission and its notifications run, the instructor emails written)."""
+    from sqlalchemy import event
+
+    org = factory.organization()
+    applicant = factory.user(organizations=(org,))
+    users = [factory.user(roles=(("instructor", "api_particulier"),)) for _ in range(instructors)]
+    request_id = factory.request(applicant, org, state="draft")
+    statements = []
+
+    def count(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        db.session.add_all(
+            EmailOptOut(user_id=u, definition_id="api_particulier") for u in users[:opted_out]
+        )
+        db.session.commit()
+        request_obj = db.session.get(AuthorizationRequest, request_id)
+        user = db.session.get(User, applicant)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            services.submit_request(request_obj, user, terms_accepted=True, dpo_informed=True)
+            db.session.flush()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        told = len(_rows(request_id, "submit_instructor"))
+        db.session.rollback()
+    return statements, told
+
+
+def test_submitting_costs_the_same_queries_whatever_the_number_of_instructors(app, factory):
+    few, told_few = _submit_counting_statements(app, factory, instructors=2, opted_out=1)
+    many, told_many = _submit_counting_statements(app, factory, instructors=30, opted_out=10)
+    assert (told_few, told_many) == (1 + 0, 1 + 20)  # the previous ones are instructors too
+    reads = [[q for q in run if q.lstrip().upper().startswith("SELECT")] for run in (few, many)]
+    assert len(reads[1]) == len(reads[0])  # no query per instructor (one row written each)
+
+
+def test_private_webhook_addresses_are_an_operator_setting(tmp_path, monkeypatch):
+    base = {"ENV_NAME": "production", "VAR_DIR": str(tmp_path)}
+    from datapass.notifications.settings import apply_notification_defaults
+
+    config = dict(base)
+    apply_notification_defaults(config)
+    assert config["WEBHOOK_ALLOW_PRIVATE"] is False  # refused in production by default
+    monkeypatch.setenv("DATAPASS_WEBHOOK_ALLOW_PRIVATE", "true")
+    config = dict(base)
+    apply_notification_defaults(config)
+    assert config["WEBHOOK_ALLOW_PRIVATE"] is True
+    monkeypatch.setenv("DATAPASS_WEBHOOK_ALLOW_PRIVATE", "peut-être")
+    with pytest.raises(ConfigError, match="DATAPASS_WEBHOOK_ALLOW_PRIVATE"):
+        apply_notification_defaults(dict(base))
