@@ -3,8 +3,9 @@ gunicorn on loopback, plus local JWT verification. See bench/README.md, section 
 
     .venv/bin/python bench/oauth_bench.py [--duration 10] [--concurrency 16] [--workers 2]
 
-The load generator is a small asyncio HTTP/1.1 client (16 connections) in this process; it
-shares the machine's cores with the server, as a producer on the same host would.
+gunicorn runs with the production settings (datapass.ops.gunicorn_conf), the rate-limit counters
+in a throwaway redis-server as in production, and the load comes from wrk (Debian's package, one
+thread) or, without it, from a small asyncio client in this process.
 Set DATAPASS_DATABASE_URL to bench PostgreSQL instead of the embedded SQLite.
 """
 
@@ -95,11 +96,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env: dict, port: int, args) -> subprocess.Popen:
+def wait_for_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def start_gunicorn(env: dict, port: int, args, log: Path) -> subprocess.Popen:
+    """gunicorn in the background; its log (one JSON line a request) goes to `log`."""
     command = [
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:datapass.ops.gunicorn_conf",  # the production settings, then these overrides
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -114,7 +130,10 @@ def start_gunicorn(env: dict, port: int, args) -> subprocess.Popen:
         str(ROOT),
         "bench.oauth_bench:wsgi_app()",
     ]
-    process = subprocess.Popen(command, env={**os.environ, **env})
+    with log.open("ab") as log_file:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=log_file, stderr=log_file
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -128,36 +147,115 @@ def start_gunicorn(env: dict, port: int, args) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-# A minimal keep-alive HTTP/1.1 client: enough for this server, cheap on CPU.
+# Load generators. A request is (method, path, form body, Basic credentials); each measure turns
+# it into what its generator sends.
 
 
 def http_request(method: str, path: str, body: str = "", auth: tuple[str, str] | None = None):
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    return (method, path, body, auth)
+
+
+def _headers(request) -> dict:
+    method, _, body, auth = request
+    headers = {}
     if auth:
-        lines.append("Authorization: Basic " + base64.b64encode(":".join(auth).encode()).decode())
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
     if method == "POST":
-        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return headers
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string of ASCII text is a valid Lua string literal
+
+
+def wrk_script(requests) -> str:
+    """A wrk script sending `requests` in turn on each connection."""
+    lines = ["local requests = {}", "init = function(args)"]
+    for request in requests:
+        method, path, body, _ = request
+        headers = ", ".join(
+            f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in _headers(request).items()
+        )
+        lines.append(
+            f"  requests[#requests + 1] = wrk.format({_lua_string(method)}, {_lua_string(path)}, "
+            f"{{{headers}}}, {_lua_string(body) if body else 'nil'})"
+        )
+    lines += [
+        "end",
+        "local index = 0",
+        "request = function()",
+        "  index = index + 1",
+        "  return requests[index % #requests + 1]",
+        "end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_WRK_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def _wrk_seconds(text: str) -> float:
+    number = text.rstrip("umsh")
+    return float(number) * _WRK_UNITS[text[len(number) :]]
+
+
+def wrk_load(port, requests, args, duration, script_dir: Path) -> dict:
+    """wrk (one thread, `concurrency` connections): requests/s, p50, p99, failed responses."""
+    script = script_dir / "requests.lua"
+    script.write_text(wrk_script(requests))
+    command = ["wrk", "-t1", f"-c{args.concurrency}", f"-d{round(duration)}s", "--latency"]
+    output = subprocess.run(
+        [*command, "-s", str(script), f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = {"failed": 0}
+    for line in output.splitlines():
+        fields = line.split()
+        if line.startswith("Requests/sec:"):
+            result["per_second"] = float(fields[1])
+        elif fields[:1] == ["50.000%"] or fields[:1] == ["50%"]:
+            result["p50"] = _wrk_seconds(fields[1])
+        elif fields[:1] == ["99.000%"] or fields[:1] == ["99%"]:
+            result["p99"] = _wrk_seconds(fields[1])
+        elif "requests in" in line:
+            result["requests"] = int(fields[0])
+        elif line.startswith(("Non-2xx", "  Socket errors")):
+            result["failed"] += sum(int(f.strip(",")) for f in fields if f.strip(",").isdigit())
+    return result
+
+
+# The fallback when wrk is not installed: a small asyncio HTTP/1.1 client in this process (it
+# takes CPU from the server that wrk, in C, does not).
+
+
+def _raw(request) -> bytes:
+    method, path, body, _ = request
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{k}: {v}" for k, v in _headers(request).items()]
+    if method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
 
 
-async def _one_connection(port, requests, stop_at, latencies, statuses, bodies):
+async def _one_connection(port, payloads, stop_at, latencies, statuses):
     reader = writer = None
     index = 0
     while time.perf_counter() < stop_at:
         if writer is None:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        payload = requests[index % len(requests)]
+        payload = payloads[index % len(payloads)]
         index += 1
         started = time.perf_counter()
         writer.write(payload)
         head = await reader.readuntil(b"\r\n\r\n")
         headers = head.decode("latin-1").lower()
         length = int(headers.split("content-length:")[1].split("\r\n")[0])
-        body = await reader.readexactly(length)
+        await reader.readexactly(length)
         latencies.append(time.perf_counter() - started)
         statuses[headers[9:12]] = statuses.get(headers[9:12], 0) + 1
-        if len(bodies) < 200:
-            bodies.append(body)
         if "connection: close" in headers:
             writer.close()
             writer = None
@@ -165,20 +263,40 @@ async def _one_connection(port, requests, stop_at, latencies, statuses, bodies):
         writer.close()
 
 
-async def _load(port, requests, concurrency, duration):
+async def _python_load(port, requests, concurrency, duration):
     latencies: list[float] = []
     statuses: dict[str, int] = {}
-    bodies: list[bytes] = []
+    payloads = [_raw(request) for request in requests]
     stop_at = time.perf_counter() + duration
     started = time.perf_counter()
     await asyncio.gather(
-        *(
-            _one_connection(port, requests, stop_at, latencies, statuses, bodies)
-            for _ in range(concurrency)
-        )
+        *(_one_connection(port, payloads, stop_at, latencies, statuses) for _ in range(concurrency))
     )
-    elapsed = time.perf_counter() - started
-    return latencies, elapsed, statuses, bodies
+    latencies.sort()
+    return {
+        "per_second": len(latencies) / (time.perf_counter() - started),
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(len(latencies) * 0.99) - 1],
+        "requests": len(latencies),
+        "failed": sum(n for status, n in statuses.items() if status != "200"),
+    }
+
+
+def load(port, requests, args, duration, script_dir: Path) -> dict:
+    if args.client == "wrk":
+        return wrk_load(port, requests, args, duration, script_dir)
+    return asyncio.run(_python_load(port, requests, args.concurrency, duration))
+
+
+def call(port: int, request) -> dict:
+    """One request, its JSON answer."""
+    from urllib.request import Request, urlopen
+
+    method, path, body, _ = request
+    data = body.encode() if method == "POST" else None
+    sent = Request(f"http://127.0.0.1:{port}{path}", data, _headers(request), method=method)
+    with urlopen(sent, timeout=10) as response:
+        return json.load(response)
 
 
 def server_cpu_seconds(master_pid: int) -> float:
@@ -191,29 +309,20 @@ def server_cpu_seconds(master_pid: int) -> float:
     return total
 
 
-def run_load(name, port, requests, args, master_pid: int) -> dict:
-    asyncio.run(_load(port, requests, args.concurrency, 1.0))  # warm-up
+def run_load(name, port, requests, args, master_pid: int, script_dir: Path) -> dict:
+    load(port, requests, args, 1, script_dir)  # warm-up
     cpu_before = server_cpu_seconds(master_pid)
-    latencies, elapsed, statuses, bodies = asyncio.run(
-        _load(port, requests, args.concurrency, args.duration)
-    )
-    cpu_ms = (server_cpu_seconds(master_pid) - cpu_before) * 1000 / max(1, len(latencies))
-    latencies.sort()
-    result = {
-        "name": name,
-        "requests": len(latencies),
-        "per_second": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "server_cpu_ms": cpu_ms,
-        "statuses": statuses,
-        "bodies": bodies,
-    }
+    result = load(port, requests, args, args.duration, script_dir)
+    cpu_ms = (server_cpu_seconds(master_pid) - cpu_before) * 1000 / max(1, result["requests"])
+    result.update(name=name, server_cpu_ms=cpu_ms)
     print(
-        f"{name:<22} {result['per_second']:>9.0f} req/s   p50 {result['p50_ms']:6.2f} ms   "
-        f"p99 {result['p99_ms']:6.2f} ms   server CPU {cpu_ms:.2f} ms/req   {statuses}",
+        f"{name:<22} {result['per_second']:>9.0f} req/s   p50 {result['p50'] * 1000:6.2f} ms   "
+        f"p99 {result['p99'] * 1000:6.2f} ms   server CPU {cpu_ms:.2f} ms/req   "
+        f"failed {result['failed']}",
         flush=True,
     )
+    if result["failed"]:
+        raise SystemExit(f"{name}: {result['failed']} failed responses, the bench is wrong")
     return result
 
 
@@ -241,6 +350,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--rate-limits",
+        choices=("redis", "memory"),
+        default="redis" if shutil.which("redis-server") else "memory",
+        help="where the rate-limit counters live: a throwaway redis-server, as in production "
+        "(the default when installed), or each worker's memory",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator: wrk (Debian package, the default when installed) or the built-in "
+        "asyncio client",
+    )
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="datapass-bench-"))
@@ -251,17 +374,31 @@ def main() -> None:
         "DATAPASS_VAR_DIR": str(var_dir),
         "DATAPASS_OAUTH_ISSUER": "https://bench.datapass.invalid",  # a claim, never fetched
         "DATAPASS_OAUTH_TOKEN_RATE_LIMIT": "0",  # measure issuance, not the limiter
+        # Introspection is counted as in production, under a limit this load cannot reach.
+        "DATAPASS_OAUTH_INTROSPECT_RATE_LIMIT": str(10**9),
     }
-    if os.environ.get("DATAPASS_DATABASE_URL"):
-        env["DATAPASS_DATABASE_URL"] = os.environ["DATAPASS_DATABASE_URL"]
+    for name in ("DATAPASS_DATABASE_URL", "DATAPASS_RATELIMIT_STORAGE_URL"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    redis = None
+    if args.rate_limits == "redis" and not env.get("DATAPASS_RATELIMIT_STORAGE_URL"):
+        redis_port = free_port()
+        redis = subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        env["DATAPASS_RATELIMIT_STORAGE_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+        wait_for_port(redis_port)
     ids = prepare(env)
     database = env.get("DATAPASS_DATABASE_URL", "sqlite (embedded default)").split("@")[-1]
+    limits = env.get("DATAPASS_RATELIMIT_STORAGE_URL", "memory://")
     print(
         f"gunicorn {args.workers} workers ({args.worker_class}, {args.threads} thread(s)), "
-        f"{args.concurrency} connections, {args.duration:.0f} s each, database {database}",
+        f"{args.concurrency} connections ({args.client}), {args.duration:.0f} s each, "
+        f"database {database}, rate limits in {limits}",
         flush=True,
     )
-    server = start_gunicorn(env, port, args)
+    server = start_gunicorn(env, port, args, var_dir / "server.log")
     try:
         consumer = (ids["client_id"], ids["client_secret"])
         producer = (ids["producer_id"], ids["producer_secret"])
@@ -270,17 +407,22 @@ def main() -> None:
         )
         results = [
             run_load(
-                "trivial endpoint", port, [http_request("GET", "/bench/ping")], args, server.pid
+                "trivial endpoint",
+                port,
+                [http_request("GET", "/bench/ping")],
+                args,
+                server.pid,
+                var_dir,
             ),
-            run_load("token issuance", port, [token_request], args, server.pid),
+            run_load("token issuance", port, [token_request], args, server.pid, var_dir),
         ]
-        tokens = [json.loads(b)["access_token"] for b in results[1]["bodies"][:100]]
+        tokens = [call(port, token_request)["access_token"] for _ in range(100)]
         introspections = [
             http_request("POST", "/oauth/introspect", urlencode({"token": t}), producer)
             for t in tokens
         ]
-        results.append(run_load("introspection", port, introspections, args, server.pid))
-        active = [json.loads(b)["active"] for b in results[2]["bodies"]]
+        results.append(run_load("introspection", port, introspections, args, server.pid, var_dir))
+        active = [call(port, request)["active"] for request in introspections]
         assert all(active), "introspection answered inactive: the bench is wrong"
         ceiling = results[0]["per_second"]
         print(f"introspection / ceiling: {results[2]['per_second'] / ceiling:.0%}", flush=True)
@@ -292,6 +434,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+        if redis is not None:
+            redis.terminate()
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
