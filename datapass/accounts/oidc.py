@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from datapass.accounts import directory
-from datapass.accounts.models import Membership, User
+from datapass.accounts.models import Membership, Organization, User
 from datapass.accounts.siret import InvalidSiret
 from datapass.extensions import db
 from datapass.models_base import utcnow
@@ -112,6 +112,14 @@ def sign_in_from_claims(claims: dict[str, Any]) -> tuple[User, list[str]]:
     sub, email = claims.get("sub"), (claims.get("email") or "").strip().lower()
     if not sub or not email:
         raise SignInError("Le fournisseur d'identité n'a pas transmis votre adresse électronique.")
+    # The company register is asked before anything is written: no write transaction (on
+    # SQLite, the database's only write lock) stays open while it answers.
+    organization, warnings = None, []
+    if claims.get("siret"):
+        try:
+            organization = directory.organization_for_siret(str(claims["siret"]))
+        except (InvalidSiret, directory.DirectoryError) as exc:
+            warnings.append(f"Organisation non rattachée : {exc}")
     user = db.session.scalar(select(User).where(User.oidc_sub == sub))
     if user is None:
         user = db.session.scalar(select(User).where(User.email == email))
@@ -135,17 +143,12 @@ def sign_in_from_claims(claims: dict[str, Any]) -> tuple[User, list[str]]:
     user.last_amr = list(amr) if isinstance(amr, list | tuple) else ([amr] if amr else None)
     user.last_sign_in_at = utcnow()
     db.session.flush()
-    warnings = []
-    if claims.get("siret"):
-        try:
-            attach_verified_organization(user, str(claims["siret"]))
-        except (InvalidSiret, directory.DirectoryError) as exc:
-            warnings.append(f"Organisation non rattachée : {exc}")
+    if organization is not None:
+        attach_verified_organization(user, organization)
     return user, warnings
 
 
-def attach_verified_organization(user: User, siret: str) -> Membership:
-    organization = directory.organization_for_siret(siret)
+def attach_verified_organization(user: User, organization: Organization) -> Membership:
     membership = user.membership_in(organization.id)
     if membership is None:
         membership = Membership(organization=organization)

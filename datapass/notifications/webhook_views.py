@@ -65,7 +65,14 @@ def _read_form(definitions) -> tuple[dict, list[str]]:
 
 
 def _ping(hook: Webhook) -> webhooks.Response:
-    """Test ping on create or change: the webhook is enabled only if it answers 2xx."""
+    """Test ping on create or change: the webhook is enabled only if it answers 2xx.
+
+    The change is committed first, the webhook disabled until the ping answers: no write
+    transaction stays open while the receiver takes its time (up to WEBHOOK_TIMEOUT), which on
+    SQLite would lock every other writer out. The caller commits the outcome.
+    """
+    hook.enabled = False
+    db.session.commit()
     payload = {"event": "ping", "fired_at": utcnow().isoformat(), "webhook_id": hook.id}
     response = delivery.call_webhook(hook, "ping", "ping_" + uuid.uuid4().hex, payload)
     hook.enabled = response.ok
@@ -116,7 +123,6 @@ def create():
         created_by_id=current_user.id,
     )
     db.session.add(hook)
-    db.session.flush()
     response = _ping(hook)
     db.session.commit()
     page = render_template(

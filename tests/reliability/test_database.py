@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,78 @@ def test_a_driver_error_on_the_introspection_lookup_is_sqlalchemys_and_hides_the
         assert "no_such_table" in str(raised.value)
         assert "f" * 64 not in str(raised.value)  # parameters hidden from logs
         assert find_introspected_token("an unknown token") is None  # the pool still serves
+
+
+def test_a_webhook_test_ping_does_not_hold_the_database_while_it_waits(
+    sqlite_app, login_as, factory
+):
+    """Creating a webhook pings it (up to WEBHOOK_TIMEOUT): meanwhile other users must still be
+    able to write, so the ping runs outside any write transaction."""
+    import threading
+
+    from datapass.notifications.models import Webhook, WebhookAttempt
+    from tests.reliability.test_webhook_faults import HangingReceiver
+
+    sqlite_app.config["WEBHOOK_TIMEOUT"] = 2
+    receiver = HangingReceiver()
+    client = login_as(factory.user(roles=(("developer", "api_particulier"),)))
+    answers = []
+    creating = threading.Thread(
+        target=lambda: answers.append(
+            client.post(
+                "/producers/webhooks",
+                data={"definition_id": "api_particulier", "url": receiver.url, "events": "submit"},
+            )
+        )
+    )
+    try:
+        creating.start()
+        deadline = time.monotonic() + 5
+        while not receiver.connections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert receiver.connections, "the ping never reached the receiver"
+        other_writer = sqlite3.connect(_database_file(sqlite_app), timeout=0.5)
+        try:
+            other_writer.execute("BEGIN IMMEDIATE")  # 'database is locked' if the ping held it
+            other_writer.execute("ROLLBACK")
+        finally:
+            other_writer.close()
+        creating.join(10)
+    finally:
+        receiver.stop()
+    (response,) = answers
+    assert response.status_code == 201
+    with sqlite_app.app_context():
+        hook = db.session.scalars(select(Webhook)).one()
+        assert not hook.enabled  # the ping timed out: created, kept disabled
+        attempt = db.session.scalars(select(WebhookAttempt).filter_by(webhook_id=hook.id)).one()
+        assert attempt.event == "ping" and not attempt.success
+
+
+def test_signing_in_does_not_hold_the_database_while_the_register_answers(sqlite_app, monkeypatch):
+    """The first sign-in of an agent asks the company register about its SIRET (seconds, at
+    worst): other users must still be able to write meanwhile."""
+    from datapass.accounts import directory, oidc
+
+    locked_out = []
+
+    class SlowRegister:
+        def lookup(self, siret):
+            other_writer = sqlite3.connect(_database_file(sqlite_app), timeout=0.2)
+            try:
+                other_writer.execute("BEGIN IMMEDIATE")
+                other_writer.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                locked_out.append(str(exc))
+            finally:
+                other_writer.close()
+            return directory.SandboxDirectory().lookup(siret)
+
+    monkeypatch.setattr(directory, "company_directory", SlowRegister)
+    claims = {"sub": "agent-1", "email": "agent@clamart.fr", "siret": "21920023500014"}
+    with sqlite_app.test_request_context():
+        user, warnings = oidc.sign_in_from_claims(claims)
+        db.session.commit()
+        assert warnings == []
+        assert [m.organization.siret for m in user.memberships] == ["21920023500014"]
+    assert locked_out == []
