@@ -9,6 +9,7 @@ from flask import Flask
 
 from datapass.catalog import all_definitions
 from datapass.lifecycle import services
+from datapass.requests.blocks import change_rows
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTHS = [
@@ -43,4 +44,5 @@ def init_app(app: Flask) -> None:
         can_edit=services.can_edit,
         can_instruct=services.can_instruct,
         can_message=services.can_message,
+        change_rows=change_rows,
     )

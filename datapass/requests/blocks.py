@@ -327,3 +327,45 @@ def data_keys(definition: Definition) -> list[str]:
         form = BLOCKS[key].form_class(definition=definition, formdata=None, meta={"csrf": False})
         keys += [n for n, f in form._fields.items() if not isinstance(f, MultipleFileField)]
     return keys
+
+
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+def field_labels(definition: Definition) -> dict[str, str]:
+    """Each data key's label as the applicant saw it: "Step › Field" (contacts: "Step ›
+    Contact : Field"). Computed once per definition."""
+    if definition.id not in _LABELS:
+        labels = {}
+        for key in definition.ordered_blocks:
+            block = BLOCKS[key]
+            form = block.form_class(definition=definition, formdata=None, meta={"csrf": False})
+            for name, field in form._fields.items():
+                label = field.label.text
+                prefix = next((p for p in CONTACTS if name.startswith(p + "_")), None)
+                if prefix:
+                    label = f"{CONTACTS[prefix]} : {label}"
+                labels[name] = f"{block.title} › {label}"
+        _LABELS[definition.id] = labels
+    return _LABELS[definition.id]
+
+
+def change_rows(changes: dict[str, Any] | None, definition: Definition) -> list[tuple]:
+    """(label, before, after) of a submission's changes ({key: [before, after]}), for people:
+    labels instead of keys, scope labels, "—" for nothing."""
+    labels = field_labels(definition)
+    scopes = {scope.value: scope.label for scope in definition.scopes}
+
+    def shown(value) -> str:
+        if value is None or value == "" or value == []:
+            return "—"
+        if isinstance(value, list):
+            return ", ".join(shown(item) for item in value)
+        if isinstance(value, dict):  # a document: its file name
+            return str(value.get("filename") or value)
+        return scopes.get(value, str(value)) if isinstance(value, str) else str(value)
+
+    return [
+        (labels.get(key, key), shown(before), shown(after))
+        for key, (before, after) in (changes or {}).items()
+    ]

@@ -174,10 +174,11 @@ def test_request_page_shows_data_documents_events_and_changes(
     page = staff.get(f"/instruction/requests/{request_id}").text
     changes = after_testid(page, "changes")
     changes = changes[: changes.index("</table>")]
-    assert "<code>intitule</code>" in changes
-    assert before in text(changes) and "Cantine et centre de loisirs" in text(changes)
-    assert "<code>documents</code>" in changes
-    assert "<code>description</code>" not in changes
+    rows = [" ".join(text(row).split()) for row in re.findall(r"<tr><td>.*?</tr>", changes, re.S)]
+    assert rows == [
+        "Cadre juridique › Documents (PDF) — deliberation.pdf",
+        f"Informations générales › Intitulé de la demande {before} Cantine et centre de loisirs",
+    ]
     content = text(page)
     assert "Délibération du conseil municipal n° 2024-117" in content
     assert "Agents du service enfance et éducation" in content
@@ -190,6 +191,10 @@ def test_request_page_shows_data_documents_events_and_changes(
     for label in ("Demande soumise", "Modifications demandées", "Demande créée"):
         assert label in timeline
     assert "Précisez la durée." in timeline
+    assert (
+        f"Informations générales › Intitulé de la demande : {before} → Cantine et centre de loisirs"
+        in " ".join(timeline.split())
+    )
     assert 'data-testid="decisions"' in page
 
 
