@@ -157,7 +157,7 @@ def test_queue_pages_by_25(factory, staff, applicant, org):
 
 
 def test_request_page_shows_data_documents_events_and_changes(
-    app, factory, staff, instructor, applicant, org
+    app, factory, staff, instructor, applicant, org, login_as
 ):
     request_id = factory.request(
         applicant, org, state="changes_requested", instructor_id=instructor
@@ -191,10 +191,12 @@ def test_request_page_shows_data_documents_events_and_changes(
     for label in ("Demande soumise", "Modifications demandées", "Demande créée"):
         assert label in timeline
     assert "Précisez la durée." in timeline
-    assert (
+    change = (
         f"Informations générales › Intitulé de la demande : {before} → Cantine et centre de loisirs"
-        in " ".join(timeline.split())
     )
+    assert change in " ".join(timeline.split())
+    own_page = login_as(applicant).get(f"/requests/{request_id}").text  # the applicant's history
+    assert change in " ".join(text(after_testid(own_page, "timeline")).split())
     assert 'data-testid="decisions"' in page
 
 
