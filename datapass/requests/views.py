@@ -116,11 +116,13 @@ def step(request_id: int, block_key: str):
         form = block.form_class(definition=definition, request_obj=request_obj)
         if form.validate_on_submit():
             try:
-                services.save_step(request_obj, current_user, form.to_data())
+                # The PDFs first: reading and scanning them takes time, and no write may be
+                # pending meanwhile (on SQLite it would lock every other writer out).
                 if block_key == "legal":
                     services.add_documents(
                         request_obj, current_user, request.files.getlist("documents")
                     )
+                services.save_step(request_obj, current_user, form.to_data())
             except DomainError as exc:
                 db.session.rollback()
                 form.documents.errors = [exc.message]

@@ -264,3 +264,45 @@ def test_signing_in_does_not_hold_the_database_while_the_register_answers(sqlite
         assert warnings == []
         assert [m.organization.siret for m in user.memberships] == ["21920023500014"]
     assert locked_out == []
+
+
+def test_scanning_an_upload_does_not_hold_the_database(sqlite_app, login_as, factory):
+    """The malware scan of a PDF may take seconds (a remote scanner): the step's other changes
+    are written only after it, so other users can still write meanwhile."""
+    import io
+
+    locked_out = []
+
+    def slow_scanner(content, filename):
+        other_writer = sqlite3.connect(_database_file(sqlite_app), timeout=0.2)
+        try:
+            other_writer.execute("BEGIN IMMEDIATE")
+            other_writer.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            locked_out.append(str(exc))
+        finally:
+            other_writer.close()
+        return None  # clean
+
+    sqlite_app.config["DOCUMENT_SCANNER"] = slow_scanner
+    org = factory.organization()
+    applicant = factory.user(organizations=(org,))
+    request_id = factory.request(applicant, org)
+    response = login_as(applicant).post(
+        f"/requests/{request_id}/steps/legal",
+        data={
+            "cadre_juridique_nature": "Délibération du conseil municipal n° 2024-12",
+            "documents": [
+                (io.BytesIO(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), "d.pdf")
+            ],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert locked_out == []
+    with sqlite_app.app_context():
+        from datapass.requests.models import AuthorizationRequest
+
+        request_obj = db.session.get(AuthorizationRequest, request_id)
+        assert [d.filename for d in request_obj.documents] == ["d.pdf"]
+        assert request_obj.data["cadre_juridique_nature"].startswith("Délibération")
