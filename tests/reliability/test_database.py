@@ -68,6 +68,19 @@ def database_locked(app):
         holder.close()
 
 
+def _write_lock_refused(app) -> str | None:
+    """Why another connection could not take the write lock within 0.2 s, or None if it could."""
+    other_writer = sqlite3.connect(_database_file(app), timeout=0.2)
+    try:
+        other_writer.execute("BEGIN IMMEDIATE")
+        other_writer.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        return str(exc)
+    finally:
+        other_writer.close()
+    return None
+
+
 def _counts(app) -> tuple[int, int, int]:
     with app.app_context():
         return tuple(
@@ -219,12 +232,7 @@ def test_a_webhook_test_ping_does_not_hold_the_database_while_it_waits(
         while not receiver.connections and time.monotonic() < deadline:
             time.sleep(0.02)
         assert receiver.connections, "the ping never reached the receiver"
-        other_writer = sqlite3.connect(_database_file(sqlite_app), timeout=0.5)
-        try:
-            other_writer.execute("BEGIN IMMEDIATE")  # 'database is locked' if the ping held it
-            other_writer.execute("ROLLBACK")
-        finally:
-            other_writer.close()
+        assert _write_lock_refused(sqlite_app) is None  # the ping holds no write lock
         creating.join(10)
     finally:
         receiver.stop()
@@ -246,14 +254,7 @@ def test_signing_in_does_not_hold_the_database_while_the_register_answers(sqlite
 
     class SlowRegister:
         def lookup(self, siret):
-            other_writer = sqlite3.connect(_database_file(sqlite_app), timeout=0.2)
-            try:
-                other_writer.execute("BEGIN IMMEDIATE")
-                other_writer.execute("ROLLBACK")
-            except sqlite3.OperationalError as exc:
-                locked_out.append(str(exc))
-            finally:
-                other_writer.close()
+            locked_out.append(_write_lock_refused(sqlite_app))
             return directory.SandboxDirectory().lookup(siret)
 
     monkeypatch.setattr(directory, "company_directory", SlowRegister)
@@ -263,7 +264,7 @@ def test_signing_in_does_not_hold_the_database_while_the_register_answers(sqlite
         db.session.commit()
         assert warnings == []
         assert [m.organization.siret for m in user.memberships] == ["21920023500014"]
-    assert locked_out == []
+    assert locked_out == [None]
 
 
 def test_scanning_an_upload_does_not_hold_the_database(sqlite_app, login_as, factory):
@@ -274,14 +275,7 @@ def test_scanning_an_upload_does_not_hold_the_database(sqlite_app, login_as, fac
     locked_out = []
 
     def slow_scanner(content, filename):
-        other_writer = sqlite3.connect(_database_file(sqlite_app), timeout=0.2)
-        try:
-            other_writer.execute("BEGIN IMMEDIATE")
-            other_writer.execute("ROLLBACK")
-        except sqlite3.OperationalError as exc:
-            locked_out.append(str(exc))
-        finally:
-            other_writer.close()
+        locked_out.append(_write_lock_refused(sqlite_app))
         return None  # clean
 
     sqlite_app.config["DOCUMENT_SCANNER"] = slow_scanner
@@ -299,7 +293,7 @@ def test_scanning_an_upload_does_not_hold_the_database(sqlite_app, login_as, fac
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
-    assert locked_out == []
+    assert locked_out == [None]
     with sqlite_app.app_context():
         from datapass.requests.models import AuthorizationRequest
 
