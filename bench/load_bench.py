@@ -23,10 +23,8 @@ row, or when the backlog has not drained within --drain-timeout.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import csv
-import hashlib
 import hmac
 import http.server
 import json
@@ -43,7 +41,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,133 +70,6 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return context
-
-
-# The identity provider: ProConnect's part of the sign-in, over TLS.
-
-
-class IdentityProvider:
-    """Discovery, JWKS, authorize (PKCE S256), token (client auth, code verifier, single use),
-    userinfo as a signed JWT, end session. The user signing in is named by the provider's own
-    session cookie (`op_user`): the simulated users are already signed in at the provider."""
-
-    def __init__(self, identities: dict[str, dict], client_id: str, client_secret: str, ssl_ctx):
-        from flask import Flask, abort, jsonify, redirect, request
-        from joserfc import jwt
-        from joserfc.jwk import RSAKey
-        from werkzeug.serving import make_server
-
-        key = RSAKey.generate_key(2048, parameters={"kid": "bench", "use": "sig"})
-        codes: dict[str, dict] = {}
-        tokens: dict[str, dict] = {}
-        port = free_port()
-        issuer = f"https://127.0.0.1:{port}"
-        self.issuer, self.sign_ins = issuer, 0
-        app = Flask("bench-oidc-provider")
-
-        def sign(claims: dict) -> str:
-            return jwt.encode({"alg": "RS256", "kid": "bench"}, claims, key)
-
-        @app.get("/.well-known/openid-configuration")
-        def discovery():
-            return jsonify(
-                issuer=issuer,
-                authorization_endpoint=f"{issuer}/authorize",
-                token_endpoint=f"{issuer}/token",
-                userinfo_endpoint=f"{issuer}/userinfo",
-                jwks_uri=f"{issuer}/jwks",
-                end_session_endpoint=f"{issuer}/session/end",
-                response_types_supported=["code"],
-                subject_types_supported=["public"],
-                id_token_signing_alg_values_supported=["RS256"],
-                code_challenge_methods_supported=["S256"],
-                token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
-            )
-
-        @app.get("/jwks")
-        def jwks():
-            return jsonify(keys=[key.as_dict(private=False)])
-
-        @app.get("/authorize")
-        def authorize():
-            args = request.args
-            identity = identities.get(request.cookies.get("op_user", ""))
-            if identity is None:
-                abort(401, "not signed in at the provider")
-            if args.get("client_id") != client_id or args.get("response_type") != "code":
-                abort(400, "unknown client or not the code flow")
-            if args.get("code_challenge_method") != "S256" or not args.get("code_challenge"):
-                abort(400, "PKCE S256 required")
-            code = secrets.token_urlsafe(24)
-            codes[code] = {
-                "redirect_uri": args.get("redirect_uri"),
-                "challenge": args["code_challenge"],
-                "nonce": args.get("nonce"),
-                "issued": time.monotonic(),
-                "identity": identity,
-            }
-            query = urlencode({"code": code, "state": args.get("state", "")})
-            return redirect(f"{args.get('redirect_uri')}?{query}")
-
-        @app.post("/token")
-        def token():
-            auth = request.authorization
-            given = (auth.username, auth.password) if auth else (None, None)
-            if given != (client_id, client_secret):
-                given = (request.form.get("client_id"), request.form.get("client_secret"))
-            if given != (client_id, client_secret):
-                return jsonify(error="invalid_client"), 401
-            grant = codes.pop(request.form.get("code", ""), None)
-            if grant is None or time.monotonic() - grant["issued"] > 60:
-                return jsonify(error="invalid_grant"), 400
-            verifier = request.form.get("code_verifier", "").encode()
-            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
-            if request.form.get("redirect_uri") != grant["redirect_uri"] or (
-                challenge.decode() != grant["challenge"]
-            ):
-                return jsonify(error="invalid_grant"), 400
-            identity, now = grant["identity"], int(time.time())
-            access_token = secrets.token_urlsafe(24)
-            tokens[access_token] = identity
-            claims = {
-                "iss": issuer,
-                "sub": identity["sub"],
-                "aud": client_id,
-                "iat": now,
-                "exp": now + 60,
-                "auth_time": now,
-                "acr": "eidas1",
-                "amr": ["pwd"],
-                "nonce": grant["nonce"],
-            }
-            self.sign_ins += 1
-            return jsonify(
-                access_token=access_token,
-                token_type="Bearer",
-                expires_in=60,
-                id_token=sign(claims),
-                scope="openid email given_name usual_name siret uid",
-            )
-
-        @app.get("/userinfo")
-        def userinfo():
-            identity = tokens.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
-            if identity is None:
-                return jsonify(error="invalid_token"), 401
-            claims = {**identity, "iss": issuer, "aud": client_id}
-            return sign(claims), 200, {"Content-Type": "application/jwt"}
-
-        @app.get("/session/end")
-        def end_session():
-            target = request.args.get("post_logout_redirect_uri")
-            return redirect(target) if target else "Signed out."
-
-        self._server = make_server("127.0.0.1", port, app, threaded=True, ssl_context=ssl_ctx)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
 
 
 # The sinks: SMTP (aiosmtpd) and a webhook receiver over TLS that checks the signatures.
@@ -647,7 +517,15 @@ def run(args, folder: Path, stack: Stack) -> int:
     base_url = f"https://127.0.0.1:{proxy_port}"
     client_id, client_secret = "datapass-load", secrets.token_urlsafe(24)
     known: dict[str, dict] = {}  # the provider's users, filled once the accounts are made
-    provider = IdentityProvider(known, client_id, client_secret, ssl_ctx)
+    from tests.accounts.oidc_provider import OIDCProvider  # ProConnect's part, over TLS
+
+    provider = OIDCProvider(
+        client_id,
+        client_secret,
+        ssl_context=ssl_ctx,
+        redirect_uri_prefix="https://127.0.0.1:",
+        identities=known,
+    ).start()
     stack.stops.append(provider.stop)
     for sub in ("keys", "uploads", "metrics", "beat"):
         (folder / sub).mkdir()

@@ -33,9 +33,23 @@ def _signing_key() -> RSAKey:
 
 
 class OIDCProvider:
-    def __init__(self, client_id: str, client_secret: str):
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        ssl_context=None,
+        redirect_uri_prefix: str = "http://localhost/",
+        identities: dict[str, dict[str, Any]] | None = None,
+    ):
+        """`identities`: users already signed in at the provider (single sign-on), named by its
+        own `op_user` cookie; without that cookie the user is `identity`. With `ssl_context`
+        the provider speaks https (as production requires of its issuer)."""
         self.client_id = client_id
         self.client_secret = client_secret
+        self.redirect_uri_prefix = redirect_uri_prefix
+        self.identities = identities if identities is not None else {}  # kept: filled later
+        self.sign_ins = 0
         self.key = _signing_key()
         self.identity: dict[str, Any] = {}
         self.nonce_override: str | None = None
@@ -46,8 +60,9 @@ class OIDCProvider:
         self.authorize_requests: list[dict[str, str]] = []
         self.logouts: list[dict[str, str]] = []
         self.app = self._build_app()
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.issuer = f"http://127.0.0.1:{self._server.server_port}"
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, ssl_context=ssl_context)
+        scheme = "https" if ssl_context else "http"
+        self.issuer = f"{scheme}://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> OIDCProvider:
@@ -93,7 +108,7 @@ class OIDCProvider:
             if args.get("client_id") != self.client_id:
                 abort(400, "unknown client")
             redirect_uri = args.get("redirect_uri", "")
-            if not redirect_uri.startswith("http://localhost/"):
+            if not redirect_uri.startswith(self.redirect_uri_prefix):
                 abort(400, "unregistered redirect_uri")
             if args.get("response_type") != "code" or "openid" not in args.get("scope", ""):
                 abort(400, "openid code flow only")
@@ -106,7 +121,9 @@ class OIDCProvider:
                 "nonce": args.get("nonce"),
                 "acr_values": args.get("acr_values"),
                 "issued": time.monotonic(),
-                "identity": dict(self.identity),
+                "identity": dict(
+                    self.identities.get(request.cookies.get("op_user", "")) or self.identity
+                ),
             }
             query = urlencode({"code": code, "state": args.get("state", "")})
             return redirect(f"{redirect_uri}?{query}")
@@ -152,6 +169,7 @@ class OIDCProvider:
                 "acr": identity.get("acr", "eidas1"),
                 "amr": identity.get("amr", ["pwd"]),
             }
+            self.sign_ins += 1
             nonce = self.nonce_override or grant["nonce"]
             if nonce:
                 id_claims["nonce"] = nonce
